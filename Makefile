@@ -1,0 +1,51 @@
+# tunebench: every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RESULTS ?= results
+SUITE ?= default
+JOBS ?=
+RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
+
+.PHONY: setup bench quick report test lint perf-loop lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv with the pinned stack
+
+bench: $(STAMP)  ## run the default suite (resumes), then write its report
+	$(BIN)/python -m bench run default $(RUN_FLAGS)
+	$(BIN)/python -m bench report $(RESULTS)/default
+
+quick: $(STAMP)  ## a small suite in well under two minutes, then its report
+	$(BIN)/python -m bench run quick $(RUN_FLAGS)
+	$(BIN)/python -m bench report $(RESULTS)/quick
+
+report: $(STAMP)  ## regenerate the report of SUITE (default: default) from stored runs only
+	$(BIN)/python -m bench report $(RESULTS)/$(SUITE)
+
+test: $(STAMP)  ## the test suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+perf-loop: $(STAMP)  ## the loop's overhead and random search's cost per trial vs a bare numpy loop
+	$(BIN)/python benchmarks/perf_loop.py
+
+clean:  ## remove .venv and caches (results are kept)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+
+lock:  ## re-resolve pyproject's ranges in a scratch venv and rewrite constraints.txt
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet '.[dev]'
+	{ echo '# The lock: exact versions `make setup` installs (Python 3.11, x86_64). `make lock` rewrites it.'; \
+	  .venv-lock/bin/python -m pip freeze --exclude tunebench; } > constraints.txt
+	rm -rf .venv-lock

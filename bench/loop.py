@@ -1,0 +1,140 @@
+"""The one loop that drives a strategy: ask, evaluate, tell, record."""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from typing import Any
+
+from bench.budget import Budget
+from bench.objective import Objective
+from bench.registry import Registry, default_registry
+from bench.space import SpaceError
+from bench.strategy import Exhausted, Strategy
+from bench.trace import Trace
+from bench.variant import Variant
+
+
+class StrategyError(RuntimeError):
+    """A strategy broke its contract (a suggestion outside the space, ...)."""
+
+
+def run(
+    strategy: str | Variant | type[Strategy],
+    objective: str | Variant | Objective,
+    seed: int,
+    budget: Budget | float,
+    *,
+    suite: str = "",
+    registry: Registry | None = None,
+) -> Trace:
+    """Run ``strategy`` on ``objective`` with ``seed`` until ``budget`` is spent.
+
+    Names may carry options (``"random[scale=linear]"``). Each trial is timed
+    in three parts (ask, evaluate, tell, in seconds). An objective that raises
+    or returns a non-finite value is a failed trial: it is told as ``None`` and
+    still costs its budget. The run stops when the budget is spent, when the
+    next suggestion costs more than what is left, or when the strategy raises
+    ``Exhausted``. A strategy that raises, or suggests a configuration outside
+    the space, ends the run with the exception.
+    """
+    registry = registry or default_registry()
+    s_variant, s_class = _strategy(strategy, registry)
+    o_variant, obj = _objective(objective, registry)
+    budget = Budget(budget) if not isinstance(budget, Budget) else budget.fresh()
+    searcher = s_class(
+        obj.space, seed=seed, budget=budget, fidelity=obj.fidelity, **dict(s_variant.options)
+    )
+    trace = Trace(suite, str(o_variant), str(s_variant), seed, obj.space)
+    trace.meta.update(optimum=obj.optimum, budget=budget.evaluations)
+    _drive(searcher, obj, seed, budget, trace)
+    return trace
+
+
+def _drive(
+    searcher: Strategy, objective: Objective, seed: int, budget: Budget, trace: Trace
+) -> None:
+    space = objective.space
+    fidelity = objective.fidelity
+    full = fidelity.high if fidelity is not None else math.nan
+    best = math.inf
+    incumbent_test = math.nan
+    clock = time.perf_counter
+    evaluate = objective.evaluate
+    started = clock()
+    while not budget.exhausted:
+        t0 = clock()
+        try:
+            suggestion = searcher.ask()
+        except Exhausted:
+            break
+        t1 = clock()
+        config = suggestion.config
+        if not space.contains(config):
+            _refuse(searcher, suggestion.config, space, len(trace))
+        level = suggestion.fidelity
+        if level is not None and (fidelity is None or not fidelity.contains(level)):
+            raise StrategyError(
+                f"strategy {searcher.name!r} asked for fidelity {level!r} at trial {len(trace)}, "
+                f"but the objective's fidelity is {fidelity!r}"
+            )
+        planned = objective.cost(level)
+        if not budget.affords(planned):
+            break
+        extras: Any = None
+        try:
+            evaluation = evaluate(config, level, seed=seed)
+            value, cost, extras = float(evaluation.value), evaluation.cost, evaluation.extras
+            status = "ok" if math.isfinite(value) else "failed"
+            if status == "failed":
+                trace.errors[len(trace)] = f"non-finite value {value!r}"
+        except Exception as exc:
+            value, cost, status = math.nan, planned, "failed"
+            trace.errors[len(trace)] = "".join(traceback.format_exception_only(exc)).strip()
+        t2 = clock()
+        searcher.tell(suggestion, value if status == "ok" else None)
+        t3 = clock()
+        cum_cost = budget.spend(cost)
+        at_full = level is None or level == full
+        if status == "ok" and at_full and value < best:
+            best = value
+            incumbent_test = float(extras.get("test", math.nan)) if extras else math.nan
+        trace.configs.append(config)
+        trace.fidelity.append(full if level is None else float(level))
+        trace.cost.append(cost)
+        trace.cum_cost.append(cum_cost)
+        trace.value.append(value)
+        trace.status.append(status)
+        trace.best.append(best if best < math.inf else math.nan)
+        trace.incumbent_test.append(incumbent_test)
+        trace.t_ask.append(t1 - t0)
+        trace.t_eval.append(t2 - t1)
+        trace.t_tell.append(t3 - t2)
+    trace.meta["wall"] = clock() - started
+
+
+def _refuse(searcher: Strategy, config: Any, space: Any, trial: int) -> None:
+    try:
+        space.validate(config)
+    except SpaceError as exc:
+        raise StrategyError(f"strategy {searcher.name!r} at trial {trial}: {exc}") from None
+    raise StrategyError(
+        f"strategy {searcher.name!r} at trial {trial}: invalid configuration {config!r}"
+    )
+
+
+def _strategy(
+    strategy: str | Variant | type[Strategy], registry: Registry
+) -> tuple[Variant, type[Strategy]]:
+    if isinstance(strategy, type):
+        return Variant(strategy.name), strategy
+    return registry.strategy(strategy)
+
+
+def _objective(
+    objective: str | Variant | Objective, registry: Registry
+) -> tuple[Variant, Objective]:
+    if isinstance(objective, Objective):
+        return Variant(objective.label or objective.name), objective
+    return registry.objective(objective)

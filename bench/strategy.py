@@ -1,0 +1,100 @@
+"""The one interface every searcher implements."""
+
+from __future__ import annotations
+
+import abc
+import importlib.util
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bench.budget import Budget
+from bench.objective import Fidelity
+from bench.space import Config, Space
+
+
+class Exhausted(Exception):
+    """Raised by ``ask`` when a strategy has nothing left to propose."""
+
+
+class StrategyUnavailable(RuntimeError):
+    """A strategy that cannot run here (a missing module, no fidelity)."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What ``ask`` returns: a configuration to evaluate at ``fidelity``.
+
+    ``fidelity=None`` means full fidelity. ``token`` is the strategy's own
+    bookkeeping (an optuna ``Trial``, a rung position); it comes back unchanged
+    in ``tell``.
+    """
+
+    id: int
+    config: Config
+    fidelity: float | None = None
+    token: Any = None
+
+
+class Strategy(abc.ABC):
+    """A searcher behind ask/tell.
+
+    Contract: all randomness comes from ``seed`` (never the clock or global
+    random state); suggestions lie inside ``space``; ``tell(s, None)`` reports a
+    failed evaluation; ``ask`` raises ``Exhausted`` when nothing is left. The
+    strategy never evaluates the objective. Options of a variant
+    (``name[key=value]``) are the constructor's keyword arguments.
+    """
+
+    name: ClassVar[str]
+    needs_fidelity: ClassVar[bool] = False
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int,
+        budget: Budget,
+        fidelity: Fidelity | None = None,
+    ):
+        self.check_available(fidelity)
+        self.space = space
+        self.seed = seed
+        self.budget = budget
+        self.fidelity = fidelity
+        self._suggested = 0
+
+    @abc.abstractmethod
+    def ask(self) -> Suggestion:
+        """The next configuration to evaluate."""
+
+    @abc.abstractmethod
+    def tell(self, suggestion: Suggestion, value: float | None) -> None:
+        """The value of ``suggestion`` (None: the evaluation failed)."""
+
+    def suggest(
+        self, config: Config, fidelity: float | None = None, token: Any = None
+    ) -> Suggestion:
+        """Wrap ``config`` in a ``Suggestion`` with the next id."""
+        self._suggested += 1
+        return Suggestion(self._suggested - 1, config, fidelity, token)
+
+    @classmethod
+    def check_available(cls, fidelity: Fidelity | None = None) -> None:
+        """Raise ``StrategyUnavailable`` if this strategy cannot run here."""
+        missing = [m for m in cls.requires if importlib.util.find_spec(m) is None]
+        if missing:
+            raise StrategyUnavailable(
+                f"strategy {cls.name!r} needs {', '.join(missing)}: "
+                f"install it with `pip install {' '.join(missing)}`"
+            )
+        if cls.needs_fidelity and fidelity is None:
+            raise StrategyUnavailable(
+                f"strategy {cls.name!r} needs an objective with a fidelity (epochs, ...); "
+                "this objective has none"
+            )
+
+    @classmethod
+    def describe(cls) -> str:
+        doc = (cls.__doc__ or "").strip().splitlines()
+        return doc[0] if doc else ""

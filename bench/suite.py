@@ -1,0 +1,301 @@
+"""Suite files: which strategies run on which objectives, with which seeds
+and budget. Parsed with ``tomllib`` and validated whole before any run.
+
+```toml
+description = "..."
+strategies = ["random", "grid", "random[scale=linear]"]
+objectives = ["branin", "hartmann6"]
+seeds = 10          # the first 10 seeds (0..9), or a list such as [0, 3, 7]
+budget = 50         # full-evaluation equivalents per run
+
+[space.branin]      # optional: search an objective over other bounds or scales
+x1 = { low = -5.0, high = 0.0 }
+```
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bench.objective import Objective
+from bench.registry import Registry, RegistryError
+from bench.space import Categorical, Space, SpaceError
+from bench.spec import RunSpec, source_hash
+from bench.strategy import StrategyUnavailable
+
+SUITES_DIR = Path(__file__).parent / "suites"
+KEYS = ("description", "strategies", "objectives", "seeds", "budget", "space")
+DIMENSION_KEYS = ("low", "high", "scale", "choices")
+
+
+class SuiteError(ValueError):
+    """A suite file (or a command-line narrowing of it) that cannot run."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A parsed suite: names as written, checked for shape but not yet resolved."""
+
+    name: str
+    source: str
+    text: str
+    description: str
+    strategies: tuple[str, ...]
+    objectives: tuple[str, ...]
+    seeds: tuple[int, ...]
+    budget: float
+    spaces: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    narrowed: Mapping[str, Any] = field(default_factory=dict)
+
+    def narrow(
+        self,
+        *,
+        strategies: Sequence[str] | None = None,
+        objectives: Sequence[str] | None = None,
+        seeds: Sequence[int] | None = None,
+        budget: float | None = None,
+    ) -> Suite:
+        """The suite with some of its lists replaced (from the command line)."""
+        changes: dict[str, Any] = {}
+        if strategies is not None:
+            changes["strategies"] = tuple(strategies)
+        if objectives is not None:
+            changes["objectives"] = tuple(objectives)
+        if seeds is not None:
+            changes["seeds"] = tuple(seeds)
+        if budget is not None:
+            changes["budget"] = budget
+        if not changes:
+            return self
+        errors = _check_shape(
+            {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
+            "the command line",
+            "--",
+        )
+        if errors:
+            raise SuiteError("\n".join(errors))
+        return replace(self, **changes, narrowed={**self.narrowed, **changes})
+
+
+def suite_path(name_or_path: str | Path) -> Path:
+    """A suite file: a path, or the name of one in ``bench/suites``."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise SuiteError(f"no suite file {path}")
+        return path
+    candidate = SUITES_DIR / f"{name_or_path}.toml"
+    if candidate.is_file():
+        return candidate
+    known = available_suites()
+    close = difflib.get_close_matches(str(name_or_path), known, n=2, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+    raise SuiteError(
+        f"no suite named {str(name_or_path)!r}{hint} (suites: {', '.join(known)}; or give a path to a .toml file)"
+    )
+
+
+def available_suites() -> list[str]:
+    return sorted(p.stem for p in SUITES_DIR.glob("*.toml"))
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    """Read and shape-check a suite file (names are resolved by ``plan``)."""
+    path = suite_path(name_or_path)
+    text = path.read_text()
+    where = f"suite file {path}"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SuiteError(f"{where}: not valid TOML: {exc}") from None
+    errors = []
+    for key in data:
+        if key not in KEYS:
+            errors.append(
+                f"{where}: unknown key {key!r}{_hint(key, KEYS)}; expected keys: {', '.join(KEYS)}"
+            )
+    for key in ("strategies", "objectives", "seeds", "budget"):
+        if key not in data:
+            errors.append(f"{where}: missing key {key!r}")
+    errors += _check_shape({k: v for k, v in data.items() if k in KEYS}, where, "")
+    if errors:
+        raise SuiteError("\n".join(errors))
+    seeds = data["seeds"]
+    return Suite(
+        name=path.stem,
+        source=str(path),
+        text=text,
+        description=str(data.get("description", "")),
+        strategies=tuple(data["strategies"]),
+        objectives=tuple(data["objectives"]),
+        seeds=tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds),
+        budget=float(data["budget"]),
+        spaces=data.get("space", {}),
+    )
+
+
+def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
+    errors = []
+    for key in ("strategies", "objectives"):
+        if key in data:
+            value = data[key]
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) and v.strip() for v in value)
+            ):
+                errors.append(
+                    f"{where}, key {prefix}{key!r}: expected a non-empty list of names, got {value!r}"
+                )
+            elif len(set(value)) != len(value):
+                errors.append(
+                    f"{where}, key {prefix}{key!r}: names listed twice: "
+                    f"{sorted({v for v in value if value.count(v) > 1})}"
+                )
+    if "seeds" in data:
+        seeds = data["seeds"]
+        if isinstance(seeds, bool) or not (
+            (isinstance(seeds, int) and seeds > 0)
+            or (
+                isinstance(seeds, list)
+                and seeds
+                and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+                and len(set(seeds)) == len(seeds)
+            )
+        ):
+            errors.append(
+                f"{where}, key {prefix}'seeds': expected a positive number of seeds or a list of "
+                f"distinct non-negative integers, got {seeds!r}"
+            )
+    if "budget" in data:
+        budget = data["budget"]
+        if (
+            isinstance(budget, bool)
+            or not isinstance(budget, (int, float))
+            or not budget > 0
+            or budget == float("inf")
+        ):
+            errors.append(
+                f"{where}, key {prefix}'budget': expected a positive number of full evaluations, got {budget!r}"
+            )
+    if "description" in data and not isinstance(data["description"], str):
+        errors.append(f"{where}, key 'description': expected a string")
+    if "space" in data:
+        space = data["space"]
+        if not isinstance(space, dict) or not all(isinstance(v, dict) for v in space.values()):
+            errors.append(
+                f"{where}, key 'space': expected tables [space.<objective>] of parameter overrides"
+            )
+    return errors
+
+
+def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Objective]]:
+    """Resolve every name, check every pairing and return the runs, in a stable
+    order (objective, strategy, seed), with the objectives they use. All the
+    problems found are reported together; nothing runs if there is one."""
+    where = f"suite file {suite.source}"
+    errors: list[str] = []
+    objectives: dict[str, Objective] = {}
+    for text in suite.objectives:
+        try:
+            variant, objective = registry.objective(text)
+        except RegistryError as exc:
+            errors.append(f"{where}, key 'objectives': {exc}")
+            continue
+        overrides = suite.spaces.get(text) or suite.spaces.get(variant.name)
+        if overrides:
+            try:
+                objective = objective.restricted(
+                    _override(objective.space, overrides, f"space.{text}")
+                )
+            except (SpaceError, ValueError) as exc:
+                errors.append(f"{where}, key {exc}")
+                continue
+        objectives[str(variant)] = objective
+    for name in suite.spaces:
+        if name not in suite.objectives and name not in {o.split("[")[0] for o in suite.objectives}:
+            errors.append(
+                f"{where}, key 'space.{name}': {name!r} is not one of the suite's objectives "
+                f"{list(suite.objectives)}{_hint(name, suite.objectives)}"
+            )
+    strategies: dict[str, type] = {}
+    for text in suite.strategies:
+        try:
+            variant, target = registry.strategy(text)
+        except RegistryError as exc:
+            errors.append(f"{where}, key 'strategies': {exc}")
+            continue
+        strategies[str(variant)] = target
+    for s_name, target in strategies.items():
+        for o_name, objective in objectives.items():
+            try:
+                target.check_available(objective.fidelity)
+            except StrategyUnavailable as exc:
+                errors.append(
+                    f"{where}: strategy {s_name!r} cannot run on objective {o_name!r}: {exc}"
+                )
+    if errors:
+        raise SuiteError("\n".join(dict.fromkeys(errors)))
+    specs = [
+        RunSpec(
+            suite=suite.name,
+            strategy=s_name,
+            objective=o_name,
+            seed=seed,
+            budget=suite.budget,
+            space=objective.space.describe(),
+            strategy_source=source_hash(target),
+            objective_source=source_hash(type(objective)),
+        )
+        for o_name, objective in objectives.items()
+        for s_name, target in strategies.items()
+        for seed in suite.seeds
+    ]
+    return specs, objectives
+
+
+def _override(space: Space, overrides: Mapping[str, Any], where: str) -> Space:
+    """``space`` with the dimensions named in ``overrides`` redefined."""
+    dims = dict(space.items())
+    for param, table in overrides.items():
+        key = f"{where}.{param}"
+        if param not in dims:
+            raise SpaceError(
+                f"{key!r}: the objective has no parameter {param!r}{_hint(param, dims)}; "
+                f"parameters: {', '.join(dims)}"
+            )
+        if not isinstance(table, dict):
+            raise SpaceError(
+                f"{key!r}: expected a table such as {{ low = 0.0, high = 1.0 }}, got {table!r}"
+            )
+        unknown = [k for k in table if k not in DIMENSION_KEYS]
+        if unknown:
+            raise SpaceError(
+                f"{key!r}: unknown key {unknown[0]!r}{_hint(unknown[0], DIMENSION_KEYS)}; "
+                f"expected {', '.join(DIMENSION_KEYS)}"
+            )
+        dim = dims[param]
+        try:
+            if isinstance(dim, Categorical):
+                dims[param] = Categorical(tuple(table.get("choices", dim.choices)))
+            else:
+                kind = type(dim)
+                merged = {"low": dim.low, "high": dim.high, "scale": dim.scale, **table}
+                merged.pop("choices", None)
+                dims[param] = kind(merged["low"], merged["high"], merged["scale"])
+        except SpaceError as exc:
+            raise SpaceError(f"{key!r}: {exc}") from None
+    return Space(dims)
+
+
+def _hint(name: str, candidates: Sequence[str] | Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=2, cutoff=0.5)
+    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+
+
+__all__ = ["Suite", "SuiteError", "available_suites", "load_suite", "plan"]

@@ -1,0 +1,1 @@
+"""Objectives: one module per family, found by ``bench.registry``."""
