@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.registry import Registry, RegistryError, default_registry
+from bench.spec import RunSpec
 from bench.suite import Suite, SuiteError, available_suites, load_suite, plan
 from bench.variant import split_list
 
@@ -25,7 +26,8 @@ EXIT_ERRORED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(format="%(message)s", stream=sys.stderr)
+    log.setLevel(logging.INFO)
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -153,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f" ({states['stale']} stale: code or spec changed)" if states["stale"] else "",
     )
     started = datetime.now(UTC)
-    manifest = _manifest(manifest, suite, objectives, signatures, environment(), args, started)
+    manifest = _manifest(manifest, suite, specs, objectives, signatures, environment(), args, started)
     store.write_manifest(manifest)
 
     progress = Progress(len(pending))
@@ -202,7 +204,7 @@ def check_signatures(
     manifest: dict[str, Any], signatures: dict[str, list[float]], root: Path
 ) -> None:
     """Refuse to resume if an objective's values drifted from the stored ones."""
-    stored = manifest.get("objectives", {})
+    stored = manifest.get("signatures", {})
     for name, values in signatures.items():
         old = stored.get(name, {}).get("signature")
         if old is None:
@@ -222,13 +224,14 @@ def check_signatures(
 def _manifest(
     previous: dict[str, Any],
     suite: Suite,
+    specs: list[RunSpec],
     objectives: dict[str, Any],
     signatures: dict[str, list[float]],
     env: dict[str, Any],
     args: argparse.Namespace,
     started: datetime,
 ) -> dict[str, Any]:
-    known = dict(previous.get("objectives", {}))
+    known = dict(previous.get("signatures", {}))
     for name, objective in objectives.items():
         known[name] = {
             "signature": signatures[name],
@@ -242,12 +245,13 @@ def _manifest(
         "suite_toml": suite.text,
         "description": suite.description,
         "narrowed": {k: list(v) if isinstance(v, tuple) else v for k, v in suite.narrowed.items()},
-        "strategies": list(suite.strategies),
+        "strategies": list(dict.fromkeys(spec.strategy for spec in specs)),
+        "objectives": list(objectives),
         "seeds": list(suite.seeds),
         "budget": suite.budget,
         "created": previous.get("created", started.isoformat(timespec="seconds")),
         "environment": env,
-        "objectives": known,
+        "signatures": known,
         "last_run": {
             "started": started.isoformat(timespec="seconds"),
             "command": " ".join(sys.argv),

@@ -86,9 +86,10 @@ def _drive(
         try:
             evaluation = evaluate(config, level, seed=seed)
             value, cost, extras = float(evaluation.value), evaluation.cost, evaluation.extras
-            status = "ok" if math.isfinite(value) else "failed"
-            if status == "failed":
+            status = "ok"
+            if not math.isfinite(value):
                 trace.errors[len(trace)] = f"non-finite value {value!r}"
+                value, status = math.nan, "failed"
         except Exception as exc:
             value, cost, status = math.nan, planned, "failed"
             trace.errors[len(trace)] = "".join(traceback.format_exception_only(exc)).strip()

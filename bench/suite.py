@@ -150,11 +150,11 @@ def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
                 or not all(isinstance(v, str) and v.strip() for v in value)
             ):
                 errors.append(
-                    f"{where}, key {prefix}{key!r}: expected a non-empty list of names, got {value!r}"
+                    f"{where}, key {prefix + key!r}: expected a non-empty list of names, got {value!r}"
                 )
             elif len(set(value)) != len(value):
                 errors.append(
-                    f"{where}, key {prefix}{key!r}: names listed twice: "
+                    f"{where}, key {prefix + key!r}: names listed twice: "
                     f"{sorted({v for v in value if value.count(v) > 1})}"
                 )
     if "seeds" in data:
@@ -169,7 +169,7 @@ def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
             )
         ):
             errors.append(
-                f"{where}, key {prefix}'seeds': expected a positive number of seeds or a list of "
+                f"{where}, key {prefix + 'seeds'!r}: expected a positive number of seeds or a list of "
                 f"distinct non-negative integers, got {seeds!r}"
             )
     if "budget" in data:
@@ -181,7 +181,7 @@ def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
             or budget == float("inf")
         ):
             errors.append(
-                f"{where}, key {prefix}'budget': expected a positive number of full evaluations, got {budget!r}"
+                f"{where}, key {prefix + 'budget'!r}: expected a positive number of full evaluations, got {budget!r}"
             )
     if "description" in data and not isinstance(data["description"], str):
         errors.append(f"{where}, key 'description': expected a string")

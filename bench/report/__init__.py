@@ -2,23 +2,50 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 
 from bench.report.figures import best_vs_budget, palette
 from bench.report.metrics import add_regret, final_table, incumbent_curves
-from bench.store import Store, path_segment
+from bench.store import Store, path_segment, read_metadata
+
+log = logging.getLogger("bench")
 
 
 def load(root: str | Path) -> tuple[pd.DataFrame, dict[str, float | None]]:
-    """Stored trial rows of a suite folder and each objective's optimum."""
+    """Stored trial rows of a suite folder and each objective's optimum.
+
+    Where the suite has a manifest, only runs of its last definition (the
+    strategies, objectives, seeds and budget of the last ``run``) are kept, so
+    runs left over from an earlier definition never mix into the medians.
+    """
     store = Store(root)
-    runs = store.read_runs()
-    optima: dict[str, float | None] = {}
-    for meta in store.read_metadata():
-        optima[meta["spec"]["objective"]] = meta.get("optimum")
+    manifest = store.read_manifest()
+    keep, optima, left_out = [], {}, 0
+    for path in store.files():
+        spec = read_metadata(path)
+        if manifest is None or _in_definition(spec["spec"], manifest):
+            keep.append(path)
+            optima[spec["spec"]["objective"]] = spec.get("optimum")
+        else:
+            left_out += 1
+    if left_out:
+        log.info("left out %d stored runs outside the suite's last definition (see manifest.json)", left_out)
+    if not keep:
+        raise FileNotFoundError(f"no stored runs of the suite's last definition under {store.runs}")
+    runs = pd.concat([pd.read_parquet(p) for p in keep], ignore_index=True, sort=False)
     return runs, optima
+
+
+def _in_definition(spec: dict, manifest: dict) -> bool:
+    return (
+        spec["strategy"] in manifest["strategies"]
+        and spec["objective"] in manifest["objectives"]
+        and spec["seed"] in manifest["seeds"]
+        and spec["budget"] == manifest["budget"]
+    )
 
 
 def write_report(root: str | Path) -> list[Path]:

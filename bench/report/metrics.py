@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 #: Regret below this is drawn at this value on log axes.
 REGRET_FLOOR = 1e-12
@@ -99,3 +100,29 @@ def final_table(curves: pd.DataFrame) -> pd.DataFrame:
         }
     ).reset_index()
     return table
+
+
+def median_band(
+    values: np.ndarray, *, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median over seeds (rows) at each budget point (columns), with a percentile
+    bootstrap confidence band (scipy.stats.bootstrap). Columns with a missing
+    value, or fewer than two seeds, get no band (NaN)."""
+    median = np.median(values, axis=0)
+    low = np.full(values.shape[1], np.nan)
+    high = np.full(values.shape[1], np.nan)
+    complete = ~np.isnan(values).any(axis=0)
+    if values.shape[0] >= 2 and complete.any():
+        result = stats.bootstrap(
+            (values[:, complete],), np.median, axis=0, vectorized=True, method="percentile",
+            confidence_level=confidence, n_resamples=n_resamples, rng=seed,
+        )
+        low[complete] = result.confidence_interval.low
+        high[complete] = result.confidence_interval.high
+    return median, low, high
+
+
+def seed_matrix(curves: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` of one objective and strategy as a (seeds, budget points) matrix."""
+    wide = curves.pivot(index="seed", columns="budget", values=column)
+    return wide.columns.to_numpy(dtype=float), wide.to_numpy(dtype=float)

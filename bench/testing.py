@@ -1,0 +1,186 @@
+"""The contract every strategy must meet, as a reusable pytest mixin.
+
+A plugin package tests its strategy with one fixture::
+
+    from bench.testing import StrategyContract
+
+    class TestMySearch(StrategyContract):
+        @pytest.fixture
+        def strategy(self):
+            return MySearch          # or a variant string: "my-search[depth=3]"
+
+The project's own tests parametrise the same mixin over every registered
+strategy. Every check drives the strategy through ``bench.loop.run``, the one
+loop, on small deterministic objectives defined here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.budget import Budget
+from bench.loop import run
+from bench.objective import Evaluation, Fidelity, Objective
+from bench.registry import default_registry
+from bench.space import Categorical, Float, Int, Space, Value
+from bench.strategy import Strategy
+
+TIMING = ["t_ask", "t_eval", "t_tell"]
+
+
+class MixedObjective(Objective):
+    """A smooth function on a space with every kind of dimension and scale."""
+
+    name = "contract-mixed"
+
+    def __init__(self) -> None:
+        self.space = Space(
+            {
+                "lr": Float(1e-5, 1.0, "log"),
+                "beta": Float(0.5, 0.999, "log1m"),
+                "units": Int(8, 512, "log"),
+                "layers": Int(1, 3),
+                "activation": Categorical(("relu", "tanh", "sigmoid")),
+                "x": Float(-2.0, 3.0),
+            }
+        )
+        self._target = np.array([0.3, 0.7, 0.5, 0.5, 0.5, 0.2])
+
+    def evaluate(
+        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
+    ) -> Evaluation:
+        value = float(np.sum((self.space.to_unit(config) - self._target) ** 2))
+        if self.fidelity is not None and fidelity is not None:
+            value += 0.5 / fidelity - 0.5 / self.fidelity.high
+        return Evaluation(value, cost=self.cost(fidelity))
+
+
+EPOCHS = Fidelity("epochs", 1, 27, 3)
+
+
+class FidelityObjective(MixedObjective):
+    """``MixedObjective`` with a bias that vanishes at full fidelity (epochs 1..27)."""
+
+    name = "contract-fidelity"
+    fidelity = EPOCHS
+
+
+class FlakyObjective(MixedObjective):
+    """``MixedObjective`` that raises on every third call and returns NaN on every fifth."""
+
+    name = "contract-flaky"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def evaluate(
+        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
+    ) -> Evaluation:
+        self.calls += 1
+        if self.calls % 3 == 0:
+            raise RuntimeError("injected failure")
+        if self.calls % 5 == 0:
+            return Evaluation(math.nan)
+        return super().evaluate(config, fidelity, seed=seed)
+
+
+class TinyObjective(Objective):
+    """Four configurations in all: strategies must end cleanly when they run out."""
+
+    name = "contract-tiny"
+
+    def __init__(self) -> None:
+        self.space = Space({"k": Int(1, 2), "c": Categorical(("a", "b"))})
+
+    def evaluate(
+        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
+    ) -> Evaluation:
+        return Evaluation(float(config["k"]) + (config["c"] == "b"), cost=self.cost(fidelity))
+
+
+class StrategyContract:
+    """Checks every strategy must pass. Provide the ``strategy`` fixture: a
+    ``Strategy`` subclass or a registered variant name."""
+
+    budget: float = 12
+
+    @pytest.fixture
+    def strategy(self) -> type[Strategy] | str:
+        raise NotImplementedError("define a `strategy` fixture returning the class or its name")
+
+    @staticmethod
+    def _class(strategy: type[Strategy] | str) -> type[Strategy]:
+        if isinstance(strategy, str):
+            return default_registry().strategy(strategy)[1]
+        return strategy
+
+    def _objective(self, strategy: type[Strategy] | str, flaky: bool = False) -> Objective:
+        needs_fidelity = self._class(strategy).needs_fidelity
+        if flaky:
+            flaky_obj = FlakyObjective()
+            if needs_fidelity:
+                flaky_obj.fidelity = EPOCHS
+            return flaky_obj
+        return FidelityObjective() if needs_fidelity else MixedObjective()
+
+    def _frame(self, strategy: type[Strategy] | str, seed: int, objective: Objective | None = None):
+        trace = run(strategy, objective or self._objective(strategy), seed, self.budget)
+        return trace, trace.to_frame().drop(columns=TIMING)
+
+    def test_has_a_registry_name_and_description(self, strategy):
+        cls = self._class(strategy)
+        assert isinstance(cls.__dict__.get("name"), str) and cls.name, "set a kebab-case `name`"
+        assert cls.describe(), "give the class a docstring: its first line is the description"
+
+    def test_suggestions_inside_the_space_with_the_right_types(self, strategy):
+        objective = self._objective(strategy)
+        trace, _ = self._frame(strategy, 0, objective)
+        assert len(trace) > 0
+        for config in trace.configs:
+            objective.space.validate(config)
+            for name, dim in objective.space.items():
+                value = config[name]
+                if isinstance(dim, Float):
+                    assert isinstance(value, float), f"{name}={value!r} should be a float"
+                elif isinstance(dim, Int):
+                    assert isinstance(value, int) and not isinstance(value, bool), (
+                        f"{name}={value!r} should be an int"
+                    )
+
+    def test_same_seed_gives_the_same_run(self, strategy):
+        _, first = self._frame(strategy, 3)
+        _, second = self._frame(strategy, 3)
+        pd.testing.assert_frame_equal(first, second)
+
+    def test_different_seeds_give_different_runs(self, strategy):
+        _, first = self._frame(strategy, 0)
+        _, second = self._frame(strategy, 1)
+        assert first["config"].tolist() != second["config"].tolist()
+
+    def test_never_exceeds_the_budget(self, strategy):
+        for budget in (1, 7, self.budget):
+            trace = run(strategy, self._objective(strategy), 0, Budget(budget))
+            assert sum(trace.cost) <= budget + 1e-9
+            assert trace.cum_cost[-1] <= budget + 1e-9
+            assert trace.cum_cost[-1] == pytest.approx(math.fsum(trace.cost))
+
+    def test_survives_failed_trials(self, strategy):
+        trace = run(strategy, self._objective(strategy, flaky=True), 0, self.budget)
+        assert set(trace.status) == {"ok", "failed"}, set(trace.status)
+        first_failure = trace.status.index("failed")
+        assert "ok" in trace.status[first_failure + 1 :], "the run must go on after a failure"
+
+    def test_ends_cleanly_when_the_space_runs_out(self, strategy):
+        objective = TinyObjective()
+        if self._class(strategy).needs_fidelity:
+            objective.fidelity = EPOCHS
+        trace = run(strategy, objective, 0, 12)
+        assert 0 < len(trace) <= 12 / min(trace.cost)
+        for config in trace.configs:
+            objective.space.validate(config)

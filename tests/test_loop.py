@@ -1,0 +1,165 @@
+"""The one loop: rows, timing, failures, budget and contract enforcement."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import Budget, Evaluation, Exhausted, Fidelity, Float, Objective, Space, Strategy, run
+from bench.loop import StrategyError
+from bench.trace import LEADING, TRAILING
+
+
+class Quadratic(Objective):
+    """(x - 0.3)^2 on [0, 1]; its test value is the value plus one."""
+
+    name = "quadratic"
+    optimum = 0.0
+
+    def __init__(self, fail_on=(), nan_on=(), fidelity=None):
+        self.space = Space({"x": Float(0.0, 1.0)})
+        self.fidelity = fidelity
+        self.fail_on, self.nan_on, self.calls = set(fail_on), set(nan_on), 0
+
+    def evaluate(self, config, fidelity=None, *, seed):
+        call, self.calls = self.calls, self.calls + 1
+        if call in self.fail_on:
+            raise ValueError("Solver produced non-finite parameter weights")
+        if call in self.nan_on:
+            return Evaluation(math.inf)
+        value = (config["x"] - 0.3) ** 2
+        return Evaluation(value, cost=self.cost(fidelity), extras={"test": value + 1})
+
+
+class Scripted(Strategy):
+    """Proposes the values of ``xs`` in order, then is exhausted; records what it is told."""
+
+    name = "scripted"
+    xs = (0.9, 0.5, 0.31, 0.7, 0.2)
+    fidelities = None
+
+    def __init__(self, space, *, seed, budget, fidelity=None):
+        super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+        self.told = []
+
+    def ask(self):
+        if self._suggested >= len(self.xs):
+            raise Exhausted
+        level = self.fidelities[self._suggested] if self.fidelities else None
+        return self.suggest({"x": self.xs[self._suggested]}, level)
+
+    def tell(self, suggestion, value):
+        self.told.append((suggestion.id, value))
+        Scripted.last = self
+
+
+def test_rows_have_exactly_the_design_columns():
+    frame = run(Scripted, Quadratic(), 0, 5, suite="s").to_frame()
+    assert list(frame.columns) == [*LEADING, "param_x", *TRAILING]
+    assert frame["suite"].unique().tolist() == ["s"]
+    assert frame["trial"].tolist() == [0, 1, 2, 3, 4]
+    assert frame["config"].iloc[0] == '{"x": 0.9}'
+
+
+def test_best_is_the_running_minimum_and_its_test_value_follows():
+    frame = run(Scripted, Quadratic(), 0, 5).to_frame()
+    expected = np.minimum.accumulate((np.array(Scripted.xs) - 0.3) ** 2)
+    np.testing.assert_array_equal(frame["best"], expected)
+    np.testing.assert_array_equal(frame["incumbent_test"], expected + 1)
+    assert frame["cum_cost"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_each_step_is_timed():
+    frame = run(Scripted, Quadratic(), 0, 5).to_frame()
+    for column in ("t_ask", "t_eval", "t_tell"):
+        assert (frame[column] >= 0).all() and (frame[column] < 1).all()
+
+
+def test_raising_and_non_finite_objectives_are_failed_trials_that_cost_budget():
+    trace = run(Scripted, Quadratic(fail_on={1}, nan_on={3}), 0, 5)
+    assert trace.status == ["ok", "failed", "ok", "failed", "ok"]
+    assert trace.cum_cost == [1, 2, 3, 4, 5]
+    assert "non-finite parameter weights" in trace.errors[1]
+    assert "inf" in trace.errors[3]
+    assert math.isnan(trace.value[1]) and math.isnan(trace.value[3])
+    assert [v is None for _, v in Scripted.last.told] == [False, True, False, True, False]
+
+
+def test_a_failure_before_any_success_leaves_best_missing():
+    trace = run(Scripted, Quadratic(fail_on={0}), 0, 2)
+    assert math.isnan(trace.best[0]) and trace.best[1] == pytest.approx(0.04)
+
+
+def test_exhausted_ends_the_run_early_and_cleanly():
+    trace = run(Scripted, Quadratic(), 0, 50)
+    assert len(trace) == 5
+
+
+def test_the_budget_stops_the_run():
+    assert len(run(Scripted, Quadratic(), 0, 3)) == 3
+
+
+def test_fractional_fidelities_are_charged_and_never_overspent():
+    class Fractional(Scripted):
+        name = "fractional"
+        fidelities = (9, 9, 27, 27, 3)
+
+    trace = run(Fractional, Quadratic(fidelity=Fidelity("epochs", 1, 27, 3)), 0, 2)
+    assert trace.cost == [1 / 3, 1 / 3, 1.0]
+    assert trace.cum_cost[-1] == pytest.approx(5 / 3)
+    assert trace.fidelity == [9, 9, 27]
+    assert math.isnan(trace.best[0]) and math.isnan(trace.best[1])
+    assert trace.best[2] == pytest.approx(0.01**2)
+
+
+def test_a_suggestion_outside_the_space_is_refused_with_the_value():
+    class OutOfBounds(Scripted):
+        name = "out-of-bounds"
+        xs = (0.5, 1.5)
+
+    with pytest.raises(StrategyError, match=r"'x'=1\.5 is outside"):
+        run(OutOfBounds, Quadratic(), 0, 5)
+
+
+def test_a_suggestion_with_a_missing_key_is_refused():
+    class MissingKey(Scripted):
+        name = "missing-key"
+
+        def ask(self):
+            return self.suggest({"y": 0.5})
+
+    with pytest.raises(StrategyError, match=r"missing \['x'\].*unexpected \['y'\]"):
+        run(MissingKey, Quadratic(), 0, 5)
+
+
+def test_a_fidelity_on_an_objective_without_one_is_refused():
+    class Fractional(Scripted):
+        name = "fractional"
+        fidelities = (9,)
+
+    with pytest.raises(StrategyError, match="fidelity"):
+        run(Fractional, Quadratic(), 0, 5)
+
+
+def test_a_strategy_that_raises_ends_the_run_with_its_exception():
+    class Broken(Scripted):
+        name = "broken"
+
+        def tell(self, suggestion, value):
+            raise ZeroDivisionError("bug in tell")
+
+    with pytest.raises(ZeroDivisionError, match="bug in tell"):
+        run(Broken, Quadratic(), 0, 5)
+
+
+def test_runs_by_name_reproduce_exactly():
+    first = run("random", "branin", 7, Budget(30)).to_frame().drop(columns=["t_ask", "t_eval", "t_tell"])
+    second = run("random", "branin", 7, Budget(30)).to_frame().drop(columns=["t_ask", "t_eval", "t_tell"])
+    pd.testing.assert_frame_equal(first, second)
+    assert first["strategy"].iloc[0] == "random" and first["objective"].iloc[0] == "branin"
+
+
+def test_variant_options_reach_the_strategy_and_name_the_rows():
+    frame = run("random[scale=linear]", "branin", 0, 3).to_frame()
+    assert frame["strategy"].unique().tolist() == ["random[scale=linear]"]
