@@ -155,7 +155,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         f" ({states['stale']} stale: code or spec changed)" if states["stale"] else "",
     )
     started = datetime.now(UTC)
-    manifest = _manifest(manifest, suite, specs, objectives, signatures, environment(), args, started)
+    manifest = _manifest(
+        manifest, suite, specs, objectives, signatures, environment(), args, started
+    )
     store.write_manifest(manifest)
 
     progress = Progress(len(pending))

@@ -80,7 +80,12 @@ class Float:
         return min(max(u, 0.0), 1.0)
 
     def from_unit(self, u: float) -> float:
-        t = self._t_low + float(u) * self._t_span  # type: ignore[attr-defined]
+        u = float(u)
+        if u <= 0.0:
+            return self.low
+        if u >= 1.0:
+            return self.high
+        t = self._t_low + u * self._t_span  # type: ignore[attr-defined]
         return min(max(_INVERSES[self.scale](t), self.low), self.high)
 
     def contains(self, value: object) -> bool:
@@ -171,13 +176,13 @@ class Categorical:
         choices = tuple(self.choices)
         if len(choices) == 0:
             raise SpaceError("Categorical: needs at least one choice")
-        if len(set(choices)) != len(choices):
-            raise SpaceError(f"Categorical: choices must be unique, got {list(choices)!r}")
         for choice in choices:
             if not isinstance(choice, (str, int, float, bool)):
                 raise SpaceError(
                     f"Categorical: choices must be str, int, float or bool, got {choice!r}"
                 )
+        if len(set(choices)) != len(choices):
+            raise SpaceError(f"Categorical: choices must be unique, got {list(choices)!r}")
         object.__setattr__(self, "choices", choices)
 
     @property
@@ -311,6 +316,9 @@ class Space(Mapping[str, Dimension]):
 
     def grid_size(self, points_per_dim: Mapping[str, int]) -> int:
         """The number of configurations ``grid(points_per_dim)`` would return."""
+        unknown = set(points_per_dim) - set(self._names)
+        if unknown:
+            raise SpaceError(f"grid: unknown parameters {sorted(unknown)}")
         return math.prod(len(dim.grid(points_per_dim.get(name, 1))) for name, dim in self.items())
 
     def shrink(self, center: Mapping[str, Value], factor: float) -> Space:

@@ -65,16 +65,22 @@ def main() -> None:
         runs.append(tunebench_run(n, repeat))
     ms = {key: statistics.median(r[key] for r in runs) / n * 1e3 for key in runs[0]}
     bare_ms = statistics.median(bare) / n * 1e3
-    print(f"perf-loop: random search on Branin, {n} trials, median of {args.repeats} interleaved repeats")
+    print(
+        f"perf-loop: random search on Branin, {n} trials, median of {args.repeats} interleaved repeats"
+    )
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
     print(f"{'':38}{'ms/trial':>10}")
     print(f"{'bare numpy loop (sample+evaluate)':38}{bare_ms:10.4f}")
     print(f"{'tunebench run, whole':38}{ms['wall']:10.4f}   x{ms['wall'] / bare_ms:.2f} of bare")
     print(f"{'  of which evaluate':38}{ms['evaluate']:10.4f}")
-    print(f"{'  of which random ask+tell':38}{ms['random']:10.4f}   goal <= 0.05  "
-          f"{'ok' if ms['random'] <= 0.05 else 'MISSED'}")
-    print(f"{'  of which loop overhead':38}{ms['overhead']:10.4f}   goal <= 0.02  "
-          f"{'ok' if ms['overhead'] <= 0.02 else 'MISSED'}")
+    print(
+        f"{'  of which random ask+tell':38}{ms['random']:10.4f}   goal <= 0.05  "
+        f"{'ok' if ms['random'] <= 0.05 else 'MISSED'}"
+    )
+    print(
+        f"{'  of which loop overhead':38}{ms['overhead']:10.4f}   goal <= 0.02  "
+        f"{'ok' if ms['overhead'] <= 0.02 else 'MISSED'}"
+    )
     print(f"{'trial rows to DataFrame (once, per row)':38}{ms['frame']:10.4f}")
 
 

@@ -68,7 +68,10 @@ def test_narrowing_reruns_only_what_changed(tmp_path, suite, caplog):
     caplog.clear()
     args = ["run", str(suite), "--results", str(results), "--jobs", "1"]
     assert main([*args, "--strategies", "random", "--seeds", "1", "--budget", "4"]) == 0
-    assert "2 runs (1 strategies x 2 objectives x 1 seeds, budget 4): 0 stored, 2 to run (2 stale" in caplog.text
+    assert (
+        "2 runs (1 strategies x 2 objectives x 1 seeds, budget 4): 0 stored, 2 to run (2 stale"
+        in caplog.text
+    )
     frame = pd.read_parquet(results / "tiny" / "runs" / "branin" / "random" / "seed=0.parquet")
     assert len(frame) == 4
 
@@ -100,9 +103,12 @@ def test_a_drifted_objective_refuses_to_resume(tmp_path, suite, caplog):
     assert "objective 'branin' changed since its runs were stored" in caplog.text
 
 
-def test_an_errored_run_is_reported_the_others_are_stored_and_the_exit_status_is_1(tmp_path, caplog):
+def test_an_errored_run_is_reported_the_others_are_stored_and_the_exit_status_is_1(
+    tmp_path, caplog
+):
     plugin = tmp_path / "crashy.py"
-    plugin.write_text(textwrap.dedent('''
+    plugin.write_text(
+        textwrap.dedent('''
         from bench import Strategy
 
         class Crashy(Strategy):
@@ -114,7 +120,8 @@ def test_an_errored_run_is_reported_the_others_are_stored_and_the_exit_status_is
                 return self.suggest(self.space.from_unit([0.5] * len(self.space)))
             def tell(self, suggestion, value):
                 pass
-    '''))
+    ''')
+    )
     suite = tmp_path / "tiny.toml"
     suite.write_text(SUITE.replace('"grid"', '"crashy"'))
     args = ["run", str(suite), "--results", str(tmp_path / "r"), "--plugin", str(plugin)]

@@ -154,8 +154,16 @@ def test_a_strategy_that_raises_ends_the_run_with_its_exception():
 
 
 def test_runs_by_name_reproduce_exactly():
-    first = run("random", "branin", 7, Budget(30)).to_frame().drop(columns=["t_ask", "t_eval", "t_tell"])
-    second = run("random", "branin", 7, Budget(30)).to_frame().drop(columns=["t_ask", "t_eval", "t_tell"])
+    first = (
+        run("random", "branin", 7, Budget(30))
+        .to_frame()
+        .drop(columns=["t_ask", "t_eval", "t_tell"])
+    )
+    second = (
+        run("random", "branin", 7, Budget(30))
+        .to_frame()
+        .drop(columns=["t_ask", "t_eval", "t_tell"])
+    )
     pd.testing.assert_frame_equal(first, second)
     assert first["strategy"].iloc[0] == "random" and first["objective"].iloc[0] == "branin"
 

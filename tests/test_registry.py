@@ -39,13 +39,17 @@ def test_unknown_names_get_a_did_you_mean():
     registry = Registry.discover(entry_points=False)
     with pytest.raises(RegistryError, match=r"unknown strategy 'randm'; did you mean 'random'\?"):
         registry.strategy("randm")
-    with pytest.raises(RegistryError, match=r"unknown objective 'brannin'; did you mean 'branin'\?"):
+    with pytest.raises(
+        RegistryError, match=r"unknown objective 'brannin'; did you mean 'branin'\?"
+    ):
         registry.objective("brannin")
 
 
 def test_unknown_options_name_the_accepted_ones():
     registry = Registry.discover(entry_points=False)
-    with pytest.raises(RegistryError, match=r"no option 'scal'; did you mean 'scale'\?.*options: scale"):
+    with pytest.raises(
+        RegistryError, match=r"no option 'scal'; did you mean 'scale'\?.*options: scale"
+    ):
         registry.strategy("random[scal=linear]")
 
 

@@ -10,18 +10,27 @@ from bench.report.metrics import add_regret, best_at, budget_grid, final_table, 
 def trace(objective, strategy, seed, costs, values):
     cum = np.cumsum(costs)
     best = np.fmin.accumulate(np.array(values, dtype=float))
-    return pd.DataFrame({
-        "objective": objective, "strategy": strategy, "seed": seed,
-        "trial": np.arange(len(costs)), "cum_cost": cum, "value": values,
-        "status": ["ok" if np.isfinite(v) else "failed" for v in values], "best": best,
-    })
+    return pd.DataFrame(
+        {
+            "objective": objective,
+            "strategy": strategy,
+            "seed": seed,
+            "trial": np.arange(len(costs)),
+            "cum_cost": cum,
+            "value": values,
+            "status": ["ok" if np.isfinite(v) else "failed" for v in values],
+            "best": best,
+        }
+    )
 
 
 def test_best_at_reads_the_incumbent_of_each_budget():
     cum = np.array([1 / 3, 2 / 3, 1.0, 2.0])
     best = np.array([np.nan, 5.0, 4.0, 1.0])
     grid = np.array([0.1, 1 / 3, 0.5, 1.0, 1.5, 2.0, 3.0])
-    np.testing.assert_array_equal(best_at(cum, best, grid), [np.nan, np.nan, np.nan, 4.0, 4.0, 1.0, 1.0])
+    np.testing.assert_array_equal(
+        best_at(cum, best, grid), [np.nan, np.nan, np.nan, 4.0, 4.0, 1.0, 1.0]
+    )
 
 
 def test_budget_grid_is_the_distinct_costs_or_evenly_spaced_when_too_many():
@@ -31,12 +40,14 @@ def test_budget_grid_is_the_distinct_costs_or_evenly_spaced_when_too_many():
 
 
 def test_regret_uses_the_optimum_and_aggregation_happens_per_seed_first():
-    runs = pd.concat([
-        trace("f", "a", 0, [1, 1, 1], [5.0, 3.0, 4.0]),
-        trace("f", "a", 1, [1, 1, 1], [2.0, 6.0, 1.0]),
-        trace("f", "b", 0, [1, 1, 1], [9.0, 9.0, 9.0]),
-        trace("f", "b", 1, [1, 1, 1], [0.5, 9.0, 9.0]),
-    ])
+    runs = pd.concat(
+        [
+            trace("f", "a", 0, [1, 1, 1], [5.0, 3.0, 4.0]),
+            trace("f", "a", 1, [1, 1, 1], [2.0, 6.0, 1.0]),
+            trace("f", "b", 0, [1, 1, 1], [9.0, 9.0, 9.0]),
+            trace("f", "b", 1, [1, 1, 1], [0.5, 9.0, 9.0]),
+        ]
+    )
     curves = add_regret(incumbent_curves(runs), runs, {"f": 0.0})
     a0 = curves[(curves.strategy == "a") & (curves.seed == 0)]
     assert a0["regret"].tolist() == [5.0, 3.0, 3.0]
@@ -49,10 +60,12 @@ def test_regret_uses_the_optimum_and_aggregation_happens_per_seed_first():
 
 
 def test_without_an_optimum_regret_is_normalised_by_best_and_median():
-    runs = pd.concat([
-        trace("g", "a", 0, [1, 1], [4.0, 2.0]),
-        trace("g", "b", 0, [1, 1], [6.0, 8.0]),
-    ])
+    runs = pd.concat(
+        [
+            trace("g", "a", 0, [1, 1], [4.0, 2.0]),
+            trace("g", "b", 0, [1, 1], [6.0, 8.0]),
+        ]
+    )
     curves = add_regret(incumbent_curves(runs), runs, {"g": None})
     # f_best = 2, f_ref = median(4, 2, 6, 8) = 5
     final = curves[curves.budget == 2].set_index("strategy")["regret"]
@@ -61,10 +74,12 @@ def test_without_an_optimum_regret_is_normalised_by_best_and_median():
 
 
 def test_fractional_costs_share_one_grid_per_objective():
-    runs = pd.concat([
-        trace("h", "hb", 0, [1 / 3, 1 / 3, 1 / 3, 1], [np.nan, np.nan, 2.0, 1.0]),
-        trace("h", "rs", 0, [1, 1], [3.0, 0.5]),
-    ])
+    runs = pd.concat(
+        [
+            trace("h", "hb", 0, [1 / 3, 1 / 3, 1 / 3, 1], [np.nan, np.nan, 2.0, 1.0]),
+            trace("h", "rs", 0, [1, 1], [3.0, 0.5]),
+        ]
+    )
     curves = incumbent_curves(runs)
     assert sorted(curves["budget"].unique()) == pytest.approx([1 / 3, 2 / 3, 1.0, 2.0])
     rs = curves[curves.strategy == "rs"].set_index("budget")["best"]

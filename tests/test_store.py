@@ -13,8 +13,14 @@ from bench.store import Store, read_metadata
 
 def spec(**changes):
     fields = dict(
-        suite="t", strategy="random", objective="branin", seed=0, budget=5.0,
-        space={"x": {"type": "float"}}, strategy_source="a", objective_source="b",
+        suite="t",
+        strategy="random",
+        objective="branin",
+        seed=0,
+        budget=5.0,
+        space={"x": {"type": "float"}},
+        strategy_source="a",
+        objective_source="b",
     )
     return RunSpec(**{**fields, **changes})
 
@@ -29,10 +35,16 @@ def test_a_written_run_is_stored_with_its_spec(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["seed=0.parquet"]
 
 
-@pytest.mark.parametrize("field,value", [
-    ("budget", 6.0), ("seed", 1), ("strategy_source", "edited"), ("objective_source", "edited"),
-    ("space", {"x": {"type": "int"}}),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("budget", 6.0),
+        ("seed", 1),
+        ("strategy_source", "edited"),
+        ("objective_source", "edited"),
+        ("space", {"x": {"type": "int"}}),
+    ],
+)
 def test_any_change_of_spec_or_source_makes_a_stored_run_stale(tmp_path, field, value):
     store = Store(tmp_path)
     store.write(run("random", "branin", 0, 5), spec())
@@ -55,7 +67,10 @@ def test_a_crash_while_writing_leaves_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr(pq, "write_table", crash)
     with pytest.raises(KeyboardInterrupt):
         store.write(run("random", "branin", 0, 5), spec())
-    assert list((tmp_path / "runs").rglob("*")) == [tmp_path / "runs" / "branin", tmp_path / "runs" / "branin" / "random"]
+    assert list((tmp_path / "runs").rglob("*")) == [
+        tmp_path / "runs" / "branin",
+        tmp_path / "runs" / "branin" / "random",
+    ]
     assert store.state(spec()) == "missing"
 
 

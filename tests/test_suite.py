@@ -46,7 +46,10 @@ def test_the_shipped_suites_are_valid(name, registry):
 def test_a_valid_suite_plans_every_run_in_a_stable_order(tmp_path, registry):
     specs, _ = plan(load_suite(suite_file(tmp_path, VALID)), registry)
     assert [(s.objective, s.strategy, s.seed) for s in specs[:4]] == [
-        ("branin", "random", 0), ("branin", "random", 1), ("branin", "random", 2), ("branin", "grid", 0),
+        ("branin", "random", 0),
+        ("branin", "random", 1),
+        ("branin", "random", 2),
+        ("branin", "grid", 0),
     ]
     assert {s.suite for s in specs} == {"mine"} and {s.budget for s in specs} == {10.0}
 
@@ -122,7 +125,8 @@ def test_a_restricted_space_keeps_the_optimum_only_if_a_minimiser_is_inside(tmp_
 
 def test_a_strategy_needing_a_fidelity_is_refused_on_objectives_without_one(tmp_path):
     plugin = tmp_path / "needy.py"
-    plugin.write_text(textwrap.dedent('''
+    plugin.write_text(
+        textwrap.dedent('''
         from bench import Strategy
 
         class Needy(Strategy):
@@ -131,7 +135,8 @@ def test_a_strategy_needing_a_fidelity_is_refused_on_objectives_without_one(tmp_
             needs_fidelity = True
             def ask(self): ...
             def tell(self, suggestion, value): ...
-    '''))
+    ''')
+    )
     registry = Registry.discover([plugin], entry_points=False)
     message = problems(tmp_path, registry, VALID.replace('"grid"', '"needy"'))
     assert "strategy 'needy' cannot run on objective 'branin'" in message

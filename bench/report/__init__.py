@@ -32,7 +32,10 @@ def load(root: str | Path) -> tuple[pd.DataFrame, dict[str, float | None]]:
         else:
             left_out += 1
     if left_out:
-        log.info("left out %d stored runs outside the suite's last definition (see manifest.json)", left_out)
+        log.info(
+            "left out %d stored runs outside the suite's last definition (see manifest.json)",
+            left_out,
+        )
     if not keep:
         raise FileNotFoundError(f"no stored runs of the suite's last definition under {store.runs}")
     runs = pd.concat([pd.read_parquet(p) for p in keep], ignore_index=True, sort=False)

@@ -114,8 +114,14 @@ def median_band(
     complete = ~np.isnan(values).any(axis=0)
     if values.shape[0] >= 2 and complete.any():
         result = stats.bootstrap(
-            (values[:, complete],), np.median, axis=0, vectorized=True, method="percentile",
-            confidence_level=confidence, n_resamples=n_resamples, rng=seed,
+            (values[:, complete],),
+            np.median,
+            axis=0,
+            vectorized=True,
+            method="percentile",
+            confidence_level=confidence,
+            n_resamples=n_resamples,
+            rng=seed,
         )
         low[complete] = result.confidence_interval.low
         high[complete] = result.confidence_interval.high

@@ -1,0 +1,75 @@
+"""The contract catches the mistakes it names: it is not a test that cannot fail."""
+
+import random
+
+import numpy as np
+import pytest
+
+from bench import Strategy
+from bench.loop import StrategyError
+from bench.testing import StrategyContract
+
+
+class Unseeded(Strategy):
+    """Draws from the global random state instead of its seed."""
+
+    name = "unseeded"
+
+    def ask(self):
+        return self.suggest(self.space.from_unit([random.random() for _ in self.space]))
+
+    def tell(self, suggestion, value):
+        pass
+
+
+class Escapes(Strategy):
+    """Steps past the upper bounds after the first suggestion."""
+
+    name = "escapes"
+
+    def ask(self):
+        u = np.full(len(self.space), 0.5)
+        config = self.space.from_unit(u)
+        if self._suggested:
+            config["x"] = 3.5
+        return self.suggest(config)
+
+    def tell(self, suggestion, value):
+        pass
+
+
+class Constant(Strategy):
+    """Ignores its seed: always the centre."""
+
+    name = "constant"
+
+    def ask(self):
+        return self.suggest(self.space.from_unit(np.full(len(self.space), 0.5)))
+
+    def tell(self, suggestion, value):
+        pass
+
+
+@pytest.fixture
+def contract():
+    return StrategyContract()
+
+
+def test_an_unseeded_strategy_fails_reproducibility(contract):
+    with pytest.raises(AssertionError):
+        contract.test_same_seed_gives_the_same_run(Unseeded)
+
+
+def test_an_out_of_space_strategy_fails_with_the_value(contract):
+    with pytest.raises(StrategyError, match=r"'x'=3\.5 is outside"):
+        contract.test_suggestions_inside_the_space_with_the_right_types(Escapes)
+
+
+def test_a_constant_strategy_fails_the_different_seeds_check(contract):
+    with pytest.raises(AssertionError):
+        contract.test_different_seeds_give_different_runs(Constant)
+
+
+def test_a_well_behaved_strategy_passes(contract):
+    contract.test_same_seed_gives_the_same_run("random")
+    contract.test_suggestions_inside_the_space_with_the_right_types("grid")
