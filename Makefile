@@ -13,7 +13,7 @@ RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[gp,dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv with the pinned stack
@@ -45,7 +45,7 @@ clean:  ## remove .venv and caches (results are kept)
 lock:  ## re-resolve pyproject's ranges in a scratch venv and rewrite constraints.txt
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/python -m pip install --quiet '.[dev]'
+	.venv-lock/bin/python -m pip install --quiet 'torch==2.13.0' '.[gp,dev]'
 	{ echo '# The lock: exact versions `make setup` installs (Python 3.11, x86_64). `make lock` rewrites it.'; \
-	  .venv-lock/bin/python -m pip freeze --exclude tunebench; } > constraints.txt
+	  .venv-lock/bin/python -m pip freeze --exclude tunebench | sed 's/+cpu$$//'; } > constraints.txt
 	rm -rf .venv-lock
