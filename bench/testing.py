@@ -104,15 +104,61 @@ class TinyObjective(Objective):
         return Evaluation(float(config["k"]) + (config["c"] == "b"), cost=self.cost(fidelity))
 
 
+class WithFidelity(Objective):
+    """``base`` with an epochs-like fidelity: lower fidelity is cheaper and biased
+    by a smooth perturbation that vanishes at full fidelity, so rankings at low
+    fidelity correlate with, but differ from, those at full fidelity."""
+
+    name = "contract-with-fidelity"
+
+    def __init__(self, base: Objective, fidelity: Fidelity = EPOCHS, bias: float = 1.0):
+        self.base = base
+        self.space = base.space
+        self.optimum = base.optimum
+        self.minimisers = base.minimisers
+        self.fidelity = fidelity
+        self.label = f"{base.label or base.name}+{fidelity.name}"
+        self._bias = bias
+
+    def evaluate(
+        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
+    ) -> Evaluation:
+        value = self.base.evaluate(config, seed=seed).value
+        if fidelity is not None and fidelity < self.fidelity.high:
+            u = self.space.to_unit(config)
+            shortfall = 1.0 - fidelity / self.fidelity.high
+            value += self._bias * shortfall * float(np.sum(np.sin(3.0 * u + 1.0)))
+        return Evaluation(value, cost=self.cost(fidelity))
+
+
+def median_final_best(
+    strategy: type[Strategy] | str, objective: Objective, budget: float, seeds: int
+) -> float:
+    """The median over ``seeds`` seeds of the best full-fidelity value found."""
+    return float(
+        np.median([run(strategy, objective, seed, budget).final_best for seed in range(seeds)])
+    )
+
+
 class StrategyContract:
     """Checks every strategy must pass. Provide the ``strategy`` fixture: a
     ``Strategy`` subclass or a registered variant name."""
 
     budget: float = 12
+    #: The model-based check: evaluations, seeds, and the objective it runs on.
+    quality_budget: float = 60
+    quality_seeds: int = 5
+    quality_objective: str = "branin"
 
     @pytest.fixture
     def strategy(self) -> type[Strategy] | str:
         raise NotImplementedError("define a `strategy` fixture returning the class or its name")
+
+    @pytest.fixture
+    def model_based(self) -> bool:
+        """Override to return True for a strategy that models past results: it
+        must then beat random search on ``quality_objective``."""
+        return False
 
     @staticmethod
     def _class(strategy: type[Strategy] | str) -> type[Strategy]:
@@ -184,3 +230,17 @@ class StrategyContract:
         assert 0 < len(trace) <= 12 / min(trace.cost)
         for config in trace.configs:
             objective.space.validate(config)
+
+    def test_a_model_based_strategy_beats_random_search(self, strategy, model_based):
+        if not model_based:
+            pytest.skip("not model-based: the quality check applies to model-based strategies")
+        objective = default_registry().objective(self.quality_objective)[1]
+        if self._class(strategy).needs_fidelity:
+            objective = WithFidelity(objective)
+        budget, seeds = self.quality_budget, self.quality_seeds
+        mine = median_final_best(strategy, objective, budget, seeds)
+        baseline = median_final_best("random", objective, budget, seeds)
+        assert mine < baseline, (
+            f"median best over {seeds} seeds after {budget:g} evaluations on "
+            f"{self.quality_objective}: {mine:.6g}, random search: {baseline:.6g}"
+        )

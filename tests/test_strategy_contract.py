@@ -6,12 +6,18 @@ from bench.registry import default_registry
 from bench.testing import StrategyContract
 
 STRATEGIES = sorted(default_registry().strategies)
+#: Strategies that model past results: they must beat random search on Branin.
+MODEL_BASED = {"tpe", "tpe-hyperopt", "gp", "gp-skopt", "rf-skopt", "bohb"}
 
 
 class TestEveryStrategy(StrategyContract):
     @pytest.fixture(params=STRATEGIES)
     def strategy(self, request):
         return request.param
+
+    @pytest.fixture
+    def model_based(self, strategy):
+        return strategy in MODEL_BASED
 
 
 def test_the_contract_covers_the_built_in_strategies():
