@@ -13,7 +13,7 @@ class Budget:
 
     A full-fidelity evaluation costs 1.0, one at fidelity ``r`` costs
     ``r / fidelity.high``. Only the loop calls ``spend``; a strategy may read
-    ``remaining`` to plan (Hyperband sizes its brackets from it).
+    ``remaining`` (the loop, not the strategy, ends a run when it is spent).
     """
 
     __slots__ = ("_compensation", "_sum", "evaluations")

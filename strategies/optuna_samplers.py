@@ -1,0 +1,177 @@
+"""optuna's samplers behind the Strategy interface, through ask/tell.
+
+Each strategy owns one in-memory study with a fixed name (optuna derives some
+choices from the study name) and a sampler seeded by the run's seed. The
+optuna ``Trial`` travels as the suggestion's token.
+"""
+
+from __future__ import annotations
+
+import abc
+import warnings
+
+import optuna
+from optuna.exceptions import ExperimentalWarning
+from optuna.samplers import BaseSampler
+from optuna.trial import TrialState
+
+from bench import Budget, Fidelity, Space, Strategy, Suggestion
+from strategies._optuna_space import distributions, to_config
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class _OptunaStrategy(Strategy):
+    """An optuna sampler driven by ask/tell; subclasses build the sampler."""
+
+    def __init__(
+        self, space: Space, *, seed: int, budget: Budget, fidelity: Fidelity | None = None
+    ):
+        super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+        self._distributions = distributions(space)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            sampler = self.make_sampler(seed)
+        self.study = optuna.create_study(
+            direction="minimize", sampler=sampler, study_name=f"tunebench-{self.name}-{seed}"
+        )
+
+    @abc.abstractmethod
+    def make_sampler(self, seed: int) -> BaseSampler:
+        """The optuna sampler this strategy wraps, seeded with ``seed``."""
+
+    def ask(self) -> Suggestion:
+        trial = self.study.ask(self._distributions)
+        return self.suggest(to_config(self.space, trial.params), token=trial)
+
+    def tell(self, suggestion: Suggestion, value: float | None) -> None:
+        if value is None:
+            self.study.tell(suggestion.token, state=TrialState.FAIL)
+        else:
+            self.study.tell(suggestion.token, value)
+
+
+class TPE(_OptunaStrategy):
+    """Tree-structured Parzen estimator, optuna's TPESampler (Bergstra et al. 2011; optuna defaults)."""
+
+    name = "tpe"
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int,
+        budget: Budget,
+        fidelity: Fidelity | None = None,
+        n_startup_trials: int = 10,
+        n_ei_candidates: int = 24,
+        multivariate: bool | None = None,
+    ):
+        self.options = dict(
+            n_startup_trials=n_startup_trials,
+            n_ei_candidates=n_ei_candidates,
+            multivariate=multivariate,
+        )
+        super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+
+    def make_sampler(self, seed: int) -> BaseSampler:
+        return optuna.samplers.TPESampler(seed=seed, **self.options)
+
+
+class GP(_OptunaStrategy):
+    """Gaussian-process Bayesian optimisation, optuna's GPSampler (log EI, Matern 5/2 kernel)."""
+
+    name = "gp"
+    requires = ("torch",)
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int,
+        budget: Budget,
+        fidelity: Fidelity | None = None,
+        n_startup_trials: int = 10,
+        deterministic_objective: bool = False,
+    ):
+        self.options = dict(
+            n_startup_trials=n_startup_trials, deterministic_objective=deterministic_objective
+        )
+        super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+
+    def make_sampler(self, seed: int) -> BaseSampler:
+        return optuna.samplers.GPSampler(seed=seed, **self.options)
+
+
+class CmaEs(_OptunaStrategy):
+    """CMA-ES evolution strategy, optuna's CmaEsSampler (Hansen 2016); categoricals sampled at random."""
+
+    name = "cmaes"
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int,
+        budget: Budget,
+        fidelity: Fidelity | None = None,
+        sigma0: float | None = None,
+        popsize: int | None = None,
+        restart_strategy: str | None = None,
+    ):
+        self.options = dict(sigma0=sigma0, popsize=popsize, restart_strategy=restart_strategy)
+        super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+
+    def make_sampler(self, seed: int) -> BaseSampler:
+        return optuna.samplers.CmaEsSampler(
+            seed=seed, warn_independent_sampling=False, **self.options
+        )
+
+
+class NSGA2(_OptunaStrategy):
+    """NSGA-II genetic algorithm, optuna's NSGAIISampler on a single objective (Deb et al. 2002)."""
+
+    name = "nsga2"
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int,
+        budget: Budget,
+        fidelity: Fidelity | None = None,
+        population_size: int = 50,
+        crossover_prob: float = 0.9,
+        mutation_prob: float | None = None,
+    ):
+        self.options = dict(
+            population_size=population_size,
+            crossover_prob=crossover_prob,
+            mutation_prob=mutation_prob,
+        )
+        super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+
+    def make_sampler(self, seed: int) -> BaseSampler:
+        return optuna.samplers.NSGAIISampler(seed=seed, **self.options)
+
+
+class QMC(_OptunaStrategy):
+    """Quasi-random Sobol sequence, optuna's QMCSampler, scrambled by the seed (space-filling baseline)."""
+
+    name = "qmc"
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int,
+        budget: Budget,
+        fidelity: Fidelity | None = None,
+        qmc_type: str = "sobol",
+        scramble: bool = True,
+    ):
+        self.options = dict(qmc_type=qmc_type, scramble=scramble)
+        super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+
+    def make_sampler(self, seed: int) -> BaseSampler:
+        return optuna.samplers.QMCSampler(seed=seed, **self.options)

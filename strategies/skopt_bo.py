@@ -1,0 +1,112 @@
+"""scikit-optimize's Bayesian optimisation, through ``skopt.Optimizer`` ask/tell.
+
+skopt has no notion of a failed evaluation: a failed trial is told as the
+worst value observed so far (before any success it is not told, and the
+random initial design simply continues).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from skopt import Optimizer
+from skopt.space import Categorical as SkCategorical
+from skopt.space import Dimension, Integer, Real
+
+from bench import Budget, Categorical, Fidelity, Float, Space, Strategy, Suggestion
+from bench.space import Config
+
+
+def skopt_dimensions(space: Space) -> list[Dimension]:
+    """The space as skopt dimensions; ``log1m`` floats are searched as t = 1 - x
+    with a log-uniform prior."""
+    out: list[Dimension] = []
+    for name, dim in space.items():
+        if isinstance(dim, Categorical):
+            out.append(SkCategorical(list(dim.choices), name=name))
+        elif isinstance(dim, Float):
+            if dim.scale == "log1m":
+                out.append(Real(1.0 - dim.high, 1.0 - dim.low, prior="log-uniform", name=name))
+            else:
+                prior = "log-uniform" if dim.scale == "log" else "uniform"
+                out.append(Real(dim.low, dim.high, prior=prior, name=name))
+        else:
+            prior = "log-uniform" if dim.scale == "log" else "uniform"
+            out.append(Integer(dim.low, dim.high, prior=prior, name=name))
+    return out
+
+
+def decode(space: Space, point: Sequence[Any]) -> Config:
+    """The configuration of a point skopt asked for (Python types, in bounds)."""
+    config: Config = {}
+    for (name, dim), value in zip(space.items(), point):
+        if isinstance(dim, Categorical):
+            config[name] = next(c for c in dim.choices if c == value)
+        elif isinstance(dim, Float):
+            x = 1.0 - float(value) if dim.scale == "log1m" else float(value)
+            config[name] = min(max(x, dim.low), dim.high)
+        else:
+            config[name] = int(value)
+    return config
+
+
+class _SkoptStrategy(Strategy):
+    """An ``skopt.Optimizer`` with the base estimator a subclass names."""
+
+    base_estimator: str
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int,
+        budget: Budget,
+        fidelity: Fidelity | None = None,
+        n_initial_points: int = 10,
+        acq_func: str = "gp_hedge",
+        acq_optimizer: str = "auto",
+    ):
+        super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+        self.optimizer = Optimizer(
+            skopt_dimensions(space),
+            base_estimator=self.base_estimator,
+            n_initial_points=n_initial_points,
+            acq_func=acq_func,
+            acq_optimizer=acq_optimizer,
+            random_state=np.random.RandomState(seed),
+        )
+        self._worst = -np.inf
+
+    @property
+    @abc.abstractmethod
+    def base_estimator(self) -> str:
+        """skopt's name of the surrogate model."""
+
+    def ask(self) -> Suggestion:
+        point = self.optimizer.ask()
+        return self.suggest(decode(self.space, point), token=point)
+
+    def tell(self, suggestion: Suggestion, value: float | None) -> None:
+        if value is None:
+            if np.isfinite(self._worst):
+                self.optimizer.tell(suggestion.token, self._worst)
+            return
+        self._worst = max(self._worst, value)
+        self.optimizer.tell(suggestion.token, value)
+
+
+class GPSkopt(_SkoptStrategy):
+    """Gaussian-process Bayesian optimisation, scikit-optimize's Optimizer with base_estimator="GP"."""
+
+    name = "gp-skopt"
+    base_estimator = "GP"
+
+
+class RFSkopt(_SkoptStrategy):
+    """Random-forest surrogate (SMAC-like), scikit-optimize's Optimizer with base_estimator="RF"."""
+
+    name = "rf-skopt"
+    base_estimator = "RF"
