@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick report test lint perf-loop lock clean
+.PHONY: setup bench quick report test lint perf-loop perf-wrappers lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,8 @@ quick: $(STAMP)  ## a small suite in well under two minutes, then its report
 report: $(STAMP)  ## regenerate the report of SUITE (default: default) from stored runs only
 	$(BIN)/python -m bench report $(RESULTS)/$(SUITE)
 
-test: $(STAMP)  ## the test suite
-	$(BIN)/python -m pytest
+test: $(STAMP)  ## the test suite, one worker per core
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -38,6 +38,9 @@ lint: $(STAMP)  ## ruff lint and format check
 
 perf-loop: $(STAMP)  ## the loop's overhead and random search's cost per trial vs a bare numpy loop
 	$(BIN)/python benchmarks/perf_loop.py
+
+perf-wrappers: $(STAMP)  ## tunebench vs each library's native ask/tell loop, 100 trials on Branin
+	$(BIN)/python benchmarks/perf_wrappers.py
 
 clean:  ## remove .venv and caches (results are kept)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

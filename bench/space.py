@@ -100,7 +100,11 @@ class Float:
 
     def shrink(self, center: Value, factor: float) -> Float:
         lo, hi = _shifted_window(self.to_unit(center), factor)
-        return Float(self.from_unit(lo), self.from_unit(hi), self.scale)
+        low, high = self.from_unit(lo), self.from_unit(hi)
+        if not low < high:
+            low = max(self.low, math.nextafter(min(low, float(center)), -math.inf))
+            high = min(self.high, math.nextafter(max(high, float(center)), math.inf))
+        return Float(low, high, self.scale)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ class Strategy(abc.ABC):
     Contract: all randomness comes from ``seed`` (never the clock or global
     random state); suggestions lie inside ``space``; ``tell(s, None)`` reports a
     failed evaluation; ``ask`` raises ``Exhausted`` when nothing is left. The
-    strategy never evaluates the objective. Options of a variant
+    strategy never evaluates the objective. The loop tells the result of every
+    suggestion before it asks again (ask and tell alternate). Options of a variant
     (``name[key=value]``) are the constructor's keyword arguments.
     """
 
@@ -71,6 +72,11 @@ class Strategy(abc.ABC):
     @abc.abstractmethod
     def tell(self, suggestion: Suggestion, value: float | None) -> None:
         """The value of ``suggestion`` (None: the evaluation failed)."""
+
+    @property
+    def suggested(self) -> int:
+        """How many suggestions this strategy has made."""
+        return self._suggested
 
     def suggest(
         self, config: Config, fidelity: float | None = None, token: Any = None

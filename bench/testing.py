@@ -145,6 +145,8 @@ class StrategyContract:
     ``Strategy`` subclass or a registered variant name."""
 
     budget: float = 12
+    #: Long enough to see past a random initial design (a GA's first generation).
+    space_budget: float = 30
     #: The model-based check: evaluations, seeds, and the objective it runs on.
     quality_budget: float = 60
     quality_seeds: int = 5
@@ -186,7 +188,7 @@ class StrategyContract:
 
     def test_suggestions_inside_the_space_with_the_right_types(self, strategy):
         objective = self._objective(strategy)
-        trace, _ = self._frame(strategy, 0, objective)
+        trace = run(strategy, objective, 0, self.space_budget)
         assert len(trace) > 0
         for config in trace.configs:
             objective.space.validate(config)
@@ -238,7 +240,11 @@ class StrategyContract:
         if self._class(strategy).needs_fidelity:
             objective = WithFidelity(objective)
         budget, seeds = self.quality_budget, self.quality_seeds
-        mine = median_final_best(strategy, objective, budget, seeds)
+        runs = [run(strategy, objective, seed, budget) for seed in range(seeds)]
+        for trace in runs:
+            for config in trace.configs:
+                objective.space.validate(config)
+        mine = float(np.median([trace.final_best for trace in runs]))
         baseline = median_final_best("random", objective, budget, seeds)
         assert mine < baseline, (
             f"median best over {seeds} seeds after {budget:g} evaluations on "

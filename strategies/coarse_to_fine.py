@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping
 
 import numpy as np
 
 from bench import Budget, Fidelity, Space, Strategy, Suggestion
-from bench.space import Config, SpaceError, Value
+from bench.space import Config, Value
 
 
 class CoarseToFine(Strategy):
@@ -56,7 +55,7 @@ class CoarseToFine(Strategy):
         self._turn = 0
 
     def ask(self) -> Suggestion:
-        stage = bisect.bisect_right(self.starts, self._suggested)
+        stage = bisect.bisect_right(self.starts, self.suggested)
         if stage != self._stage or (stage and not self._boxes):
             self._stage, self._boxes, self._turn = stage, self._zoom_in(stage), 0
         if not self._boxes:
@@ -81,7 +80,7 @@ class CoarseToFine(Strategy):
     def _zoom_in(self, stage: int) -> list[Space]:
         if stage == 0:
             return []
-        return [box(self.space, c, self.zoom**stage) for c in self.centres()]
+        return [self.space.shrink(c, self.zoom**stage) for c in self.centres()]
 
 
 def stage_starts(evaluations: float, first: float, stages: int) -> list[int]:
@@ -95,18 +94,6 @@ def stage_starts(evaluations: float, first: float, stages: int) -> list[int]:
     coarse = min(max(math.ceil(first * n - 1e-9), 1), max(n, 1))
     rest = max(n - coarse, 0)
     return [coarse + (k * rest) // stages for k in range(stages)]
-
-
-def box(space: Space, centre: Mapping[str, Value], factor: float) -> Space:
-    """``space.shrink(centre, factor)``, widened by doubling ``factor`` where a
-    side would be narrower than a float can resolve."""
-    while True:
-        try:
-            return space.shrink(centre, factor)
-        except SpaceError:
-            if factor >= 1.0:
-                raise
-            factor = min(2.0 * factor, 1.0)
 
 
 def _check_fraction(name: str, value: object) -> None:

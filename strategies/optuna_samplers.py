@@ -8,6 +8,7 @@ optuna ``Trial`` travels as the suggestion's token.
 from __future__ import annotations
 
 import abc
+import importlib.util
 import warnings
 
 import optuna
@@ -16,6 +17,7 @@ from optuna.samplers import BaseSampler
 from optuna.trial import TrialState
 
 from bench import Budget, Fidelity, Space, Strategy, Suggestion
+from bench.strategy import StrategyUnavailable
 from strategies._optuna_space import distributions, to_config
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -98,6 +100,16 @@ class GP(_OptunaStrategy):
             n_startup_trials=n_startup_trials, deterministic_objective=deterministic_objective
         )
         super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+
+    @classmethod
+    def check_available(cls, fidelity: Fidelity | None = None) -> None:
+        if importlib.util.find_spec("torch") is None:
+            raise StrategyUnavailable(
+                "strategy 'gp' needs torch (optuna's GPSampler fits its model with it): install "
+                "the CPU build with `pip install -c constraints.txt -e '.[gp]'` (torch==2.13.0); "
+                "a plain `pip install torch` downloads a multi-GB CUDA build"
+            )
+        super().check_available(fidelity)
 
     def make_sampler(self, seed: int) -> BaseSampler:
         return optuna.samplers.GPSampler(seed=seed, **self.options)

@@ -115,7 +115,7 @@ def test_an_errored_run_is_reported_the_others_are_stored_and_the_exit_status_is
             """Crashes at its third ask."""
             name = "crashy"
             def ask(self):
-                if self._suggested == 2:
+                if self.suggested == 2:
                     raise RuntimeError("crashy gave up")
                 return self.suggest(self.space.from_unit([0.5] * len(self.space)))
             def tell(self, suggestion, value):
@@ -160,3 +160,52 @@ def test_list_shows_strategies_objectives_and_suites():
 @pytest.mark.parametrize("text,seeds", [("3", [0, 1, 2]), ("2-4", [2, 3, 4]), ("0,5", [0, 5])])
 def test_seed_arguments(text, seeds):
     assert parse_seeds(text) == seeds
+
+
+ISSUE_STRATEGIES = [
+    "grid",
+    "random",
+    "coarse-to-fine",
+    "tpe",
+    "tpe-hyperopt",
+    "gp",
+    "gp-skopt",
+    "rf-skopt",
+    "genetic",
+    "nsga2",
+    "cmaes",
+    "qmc",
+    "hyperband",
+    "bohb",
+]
+
+
+def test_list_describes_every_strategy_in_one_line():
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "list", "strategies"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = {line.split()[0]: line for line in out.splitlines()[1:] if line.startswith("  ")}
+    for name in ISSUE_STRATEGIES:
+        assert name in lines and len(lines[name].split()) > 3, name
+
+
+def test_strategies_with_options_run_from_a_suite_file(tmp_path):
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(
+        SUITE.replace(
+            '["random", "grid"]',
+            '["coarse-to-fine[zoom=0.25,stages=2]", "tpe[n_startup_trials=4]", '
+            '"genetic[population=4,tournament=2]"]',
+        ).replace("seeds = 2", "seeds = 1")
+    )
+    assert main(["run", str(suite), "--results", str(tmp_path / "r"), "--jobs", "1"]) == 0
+    frame = rows(tmp_path / "r")
+    assert sorted(frame["strategy"].unique()) == [
+        "coarse-to-fine[stages=2,zoom=0.25]",
+        "genetic[population=4,tournament=2]",
+        "tpe[n_startup_trials=4]",
+    ]
+    assert (tmp_path / "r/tiny/runs/branin/tpe[n_startup_trials%3D4]/seed=0.parquet").exists()

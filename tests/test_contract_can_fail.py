@@ -30,7 +30,7 @@ class Escapes(Strategy):
     def ask(self):
         u = np.full(len(self.space), 0.5)
         config = self.space.from_unit(u)
-        if self._suggested:
+        if self.suggested:
             config["x"] = 3.5
         return self.suggest(config)
 

@@ -69,9 +69,7 @@ def fmin_configs(seed, evaluations):
         rstate=np.random.default_rng(seed),
         show_progressbar=False,
     )
-    return [
-        decode(SPACE, {k: v[0] for k, v in t["misc"]["vals"].items()}) for t in trials.trials
-    ]
+    return [decode(SPACE, {k: v[0] for k, v in t["misc"]["vals"].items()}) for t in trials.trials]
 
 
 def test_the_trajectory_equals_fmins_for_the_same_seed():

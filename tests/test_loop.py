@@ -44,10 +44,10 @@ class Scripted(Strategy):
         self.told = []
 
     def ask(self):
-        if self._suggested >= len(self.xs):
+        if self.suggested >= len(self.xs):
             raise Exhausted
-        level = self.fidelities[self._suggested] if self.fidelities else None
-        return self.suggest({"x": self.xs[self._suggested]}, level)
+        level = self.fidelities[self.suggested] if self.fidelities else None
+        return self.suggest({"x": self.xs[self.suggested]}, level)
 
     def tell(self, suggestion, value):
         self.told.append((suggestion.id, value))
