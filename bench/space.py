@@ -334,6 +334,24 @@ class Space(Mapping[str, Dimension]):
         self.validate(center)
         return Space({name: dim.shrink(center[name], factor) for name, dim in self._dims.items()})
 
+    def coerce(self, values: Mapping[str, object]) -> Config:
+        """A library's proposal as a configuration of this space: floats clipped
+        into bounds, integers rounded and clipped, categorical values matched to
+        the choice they equal (numpy scalars become Python values)."""
+        config: Config = {}
+        for name, dim in self._dims.items():
+            value = values[name]
+            if isinstance(dim, Float):
+                config[name] = min(max(float(value), dim.low), dim.high)  # type: ignore[arg-type]
+            elif isinstance(dim, Int):
+                config[name] = min(max(round(float(value)), dim.low), dim.high)  # type: ignore[arg-type]
+            else:
+                matches = [c for c in dim.choices if c == value]
+                if not matches:
+                    raise SpaceError(f"parameter {name!r}: {value!r} is not one of {dim.choices}")
+                config[name] = matches[0]
+        return config
+
     def contains(self, config: Mapping[str, object]) -> bool:
         """Whether ``config`` has exactly this space's keys, with values inside it."""
         return config.keys() == self._dims.keys() and all(

@@ -39,23 +39,19 @@ def distributions(space: Space) -> dict[str, BaseDistribution]:
 
 def to_config(space: Space, params: Mapping[str, Any]) -> Config:
     """The configuration optuna's ``params`` stand for (Python types, in bounds)."""
-    config: Config = {}
-    for name, dim in space.items():
-        value = params[name]
-        if isinstance(dim, Categorical):
-            config[name] = value
-        elif isinstance(dim, Float):
-            x = 1.0 - float(value) if dim.scale == "log1m" else float(value)
-            config[name] = min(max(x, dim.low), dim.high)
-        else:
-            config[name] = int(value)
-    return config
+    return space.coerce(
+        {name: 1.0 - params[name] if _flipped(dim) else params[name] for name, dim in space.items()}
+    )
 
 
 def to_params(space: Space, config: Mapping[str, Any]) -> dict[str, Any]:
     """optuna's ``params`` for a configuration (the inverse of ``to_config``)."""
     params = dict(config)
     for name, dim in space.items():
-        if isinstance(dim, Float) and dim.scale == "log1m":
+        if _flipped(dim):
             params[name] = min(max(1.0 - float(config[name]), 1.0 - dim.high), 1.0 - dim.low)
     return params
+
+
+def _flipped(dim: object) -> bool:
+    return isinstance(dim, Float) and dim.scale == "log1m"

@@ -50,17 +50,15 @@ def hyperopt_space(space: Space) -> dict[str, Any]:
 
 def decode(space: Space, vals: Mapping[str, Any]) -> Config:
     """The configuration a trial document's raw ``misc.vals`` stand for."""
-    config: Config = {}
+    values = {}
     for name, dim in space.items():
         value = vals[name]
         if isinstance(dim, Categorical):
-            config[name] = dim.choices[int(value)]
-        elif isinstance(dim, Float):
-            x = 1.0 - float(value) if dim.scale == "log1m" else float(value)
-            config[name] = min(max(x, dim.low), dim.high)
-        else:
-            config[name] = min(max(round(float(value)), dim.low), dim.high)
-    return config
+            value = dim.choices[int(value)]
+        elif isinstance(dim, Float) and dim.scale == "log1m":
+            value = 1.0 - value
+        values[name] = value
+    return space.coerce(values)
 
 
 def _never_called(_: Any) -> float:

@@ -41,16 +41,11 @@ def skopt_dimensions(space: Space) -> list[Dimension]:
 
 def decode(space: Space, point: Sequence[Any]) -> Config:
     """The configuration of a point skopt asked for (Python types, in bounds)."""
-    config: Config = {}
+    values = {}
     for (name, dim), value in zip(space.items(), point):
-        if isinstance(dim, Categorical):
-            config[name] = next(c for c in dim.choices if c == value)
-        elif isinstance(dim, Float):
-            x = 1.0 - float(value) if dim.scale == "log1m" else float(value)
-            config[name] = min(max(x, dim.low), dim.high)
-        else:
-            config[name] = int(value)
-    return config
+        flipped = isinstance(dim, Float) and dim.scale == "log1m"
+        values[name] = 1.0 - value if flipped else value
+    return space.coerce(values)
 
 
 class _SkoptStrategy(Strategy):

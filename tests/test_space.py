@@ -543,3 +543,21 @@ def test_shrink_refuses_a_centre_outside_the_space():
     config["lr"] = 0.5
     with pytest.raises(SpaceError, match="parameter 'lr'"):
         mixed_space().shrink(config, 0.5)
+
+
+def test_coerce_turns_library_values_into_python_typed_in_bounds_config():
+    space = Space(
+        {
+            "lr": Float(1e-4, 1.0, "log"),
+            "units": Int(8, 64),
+            "act": Categorical(("relu", "tanh")),
+        }
+    )
+    config = space.coerce(
+        {"lr": np.float64(1.0000000000000002), "units": np.float64(7.6), "act": np.str_("tanh")}
+    )
+    assert config == {"lr": 1.0, "units": 8, "act": "tanh"}
+    assert type(config["lr"]) is float and type(config["units"]) is int
+    assert type(config["act"]) is str
+    with pytest.raises(SpaceError, match="'act': 'gelu' is not one of"):
+        space.coerce({"lr": 0.1, "units": 8, "act": "gelu"})
