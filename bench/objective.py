@@ -46,9 +46,12 @@ class Fidelity:
 class Evaluation:
     """One evaluation's outcome.
 
-    ``value`` is what the searcher sees (validation error for an MLP);
-    ``cost`` is the budget it consumed; ``extras`` is what only the report may
-    see, by convention ``test`` (held-out test value) and ``seconds``.
+    ``value`` is what the searcher sees (validation error for an MLP, a noisy
+    function's noisy value); ``cost`` is the budget it consumed; ``extras`` is
+    what only the report may see. By convention ``extras["test"]`` is the value
+    the report judges an incumbent by (an MLP's held-out test error, a noisy
+    function's noiseless value: the loop records it as ``incumbent_test``) and
+    ``extras["seconds"]`` the training time.
     """
 
     value: float

@@ -20,6 +20,7 @@ def trace(objective, strategy, seed, costs, values):
             "value": values,
             "status": ["ok" if np.isfinite(v) else "failed" for v in values],
             "best": best,
+            "incumbent_test": np.nan,
         }
     )
 
@@ -84,3 +85,10 @@ def test_fractional_costs_share_one_grid_per_objective():
     assert sorted(curves["budget"].unique()) == pytest.approx([1 / 3, 2 / 3, 1.0, 2.0])
     rs = curves[curves.strategy == "rs"].set_index("budget")["best"]
     assert np.isnan(rs.iloc[0]) and rs.iloc[-1] == 0.5
+
+
+def test_regret_of_a_noisy_function_is_judged_on_the_incumbents_noiseless_value():
+    runs = trace("n", "a", 0, [1, 1], [0.5, -0.2])
+    runs["incumbent_test"] = [1.0, 0.3]
+    curves = add_regret(incumbent_curves(runs), runs, {"n": 0.0})
+    assert curves["regret"].tolist() == [1.0, 0.3]

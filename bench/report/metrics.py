@@ -34,14 +34,16 @@ def best_at(cum_cost: np.ndarray, best: np.ndarray, grid: np.ndarray) -> np.ndar
 
 
 def incumbent_curves(runs: pd.DataFrame) -> pd.DataFrame:
-    """Long frame (objective, strategy, seed, budget, best): each seed's running
-    best on a common budget grid per objective. Aggregating over seeds happens
-    after this, never before (no running best of a mean)."""
+    """Long frame (objective, strategy, seed, budget, best, incumbent_test): each
+    seed's running best, and its incumbent's test value, on a common budget grid
+    per objective. Aggregating over seeds happens after this, never before (no
+    running best of a mean)."""
     parts = []
     for objective, rows in runs.groupby("objective", sort=True):
         grid = budget_grid(rows["cum_cost"].to_numpy())
         for (strategy, seed), run in rows.groupby(["strategy", "seed"], sort=True):
             run = run.sort_values("trial")
+            cum_cost = run["cum_cost"].to_numpy()
             parts.append(
                 pd.DataFrame(
                     {
@@ -49,7 +51,8 @@ def incumbent_curves(runs: pd.DataFrame) -> pd.DataFrame:
                         "strategy": strategy,
                         "seed": seed,
                         "budget": grid,
-                        "best": best_at(run["cum_cost"].to_numpy(), run["best"].to_numpy(), grid),
+                        "best": best_at(cum_cost, run["best"].to_numpy(), grid),
+                        "incumbent_test": best_at(cum_cost, run["incumbent_test"].to_numpy(), grid),
                     }
                 )
             )
@@ -59,9 +62,11 @@ def incumbent_curves(runs: pd.DataFrame) -> pd.DataFrame:
 def add_regret(
     curves: pd.DataFrame, runs: pd.DataFrame, optima: Mapping[str, float | None]
 ) -> pd.DataFrame:
-    """Add ``regret``: best - optimum where the optimum is known, otherwise the
-    normalised regret (best - f_best) / (f_ref - f_best), with f_best the best
-    value any stored run found and f_ref the median of all successful
+    """Add ``regret``: where the optimum is known, the incumbent's value minus the
+    optimum, judged on its ``incumbent_test`` value when the runs record one (a
+    noisy function's noiseless value) and on ``best`` otherwise; where it is
+    not, the normalised regret (best - f_best) / (f_ref - f_best), with f_best
+    the best value any stored run found and f_ref the median of all successful
     full-fidelity evaluations of that objective. ``regret_kind`` says which."""
     curves = curves.copy()
     curves["regret"] = np.nan
@@ -69,7 +74,10 @@ def add_regret(
     for objective, index in curves.groupby("objective").groups.items():
         optimum = optima.get(objective)
         if optimum is not None:
-            curves.loc[index, "regret"] = curves.loc[index, "best"] - optimum
+            judged = curves.loc[index, "incumbent_test"]
+            if judged.isna().all():
+                judged = curves.loc[index, "best"]
+            curves.loc[index, "regret"] = judged - optimum
             curves.loc[index, "regret_kind"] = "regret"
         else:
             ok = runs[(runs["objective"] == objective) & (runs["status"] == "ok")]["value"]
