@@ -300,9 +300,22 @@ def cmd_list(args: argparse.Namespace) -> int:
         for name, entry in sorted(registry.strategies.items()):
             out.write(f"  {name:<18} {entry.description}\n")
     if what in (None, "objectives"):
-        out.write("objectives:\n")
+        out.write(
+            f"objectives:\n  {'name':<18} {'dims':>4} {'optimum':>22}  {'fidelity':<18} about\n"
+        )
         for name, entry in sorted(registry.objectives.items()):
-            out.write(f"  {name:<18} {entry.description}\n")
+            objective = registry.objective(name)[1]
+            optimum = "unknown" if objective.optimum is None else f"{objective.optimum:.17g}"
+            fidelity = objective.fidelity
+            span = (
+                "-"
+                if fidelity is None
+                else (f"{fidelity.name} {fidelity.low:g}..{fidelity.high:g}")
+            )
+            out.write(
+                f"  {name:<18} {len(objective.space):>4} {optimum:>22}  {span:<18} "
+                f"{entry.description}\n"
+            )
     if what in (None, "suites"):
         out.write("suites:\n")
         for name in available_suites():

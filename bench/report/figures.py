@@ -21,7 +21,8 @@ FORMATS = ("png", "svg")
 def palette(strategies: Sequence[str]) -> dict[str, tuple[float, float, float]]:
     """One colour per strategy name, the same in every figure of a report."""
     names = sorted(set(strategies))
-    colours = sns.color_palette("colorblind", max(len(names), 10))
+    scheme = "colorblind" if len(names) <= 10 else "tab20"
+    colours = sns.color_palette(scheme, max(len(names), 10))
     return {name: colours[i % len(colours)] for i, name in enumerate(names)}
 
 
@@ -30,7 +31,7 @@ def best_vs_budget(curves: pd.DataFrame, objective: str, colours: dict, path: Pa
     data = curves[curves["objective"] == objective]
     kind = data["regret_kind"].iloc[0]
     with sns.axes_style("whitegrid"):
-        fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+        fig, ax = plt.subplots(figsize=(8.0, 4.2), layout="constrained")
     seeds = 0
     for strategy, rows in data.groupby("strategy", sort=True):
         budget, values = seed_matrix(rows, "regret")
@@ -43,7 +44,7 @@ def best_vs_budget(curves: pd.DataFrame, objective: str, colours: dict, path: Pa
     ax.set_xlabel("budget (full-evaluation equivalents)")
     ax.set_ylabel(f"{kind} of best found (log)")
     ax.set_title(f"{objective}: median over {seeds} seeds, 95% bootstrap band")
-    ax.legend(title="strategy", loc="upper right", fontsize="small")
+    ax.legend(title="strategy", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return _save(fig, path)
 
 
