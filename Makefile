@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick report test lint perf-loop perf-wrappers lock clean
+.PHONY: setup bench quick report test lint perf-loop perf-wrappers perf-objectives lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ perf-loop: $(STAMP)  ## the loop's overhead and random search's cost per trial v
 
 perf-wrappers: $(STAMP)  ## tunebench vs each library's native ask/tell loop, 100 trials on Branin
 	$(BIN)/python benchmarks/perf_wrappers.py
+
+perf-objectives: $(STAMP)  ## cost per evaluation of every objective (synthetic: 1 point and a batch; MLPs: 3 configs)
+	$(BIN)/python benchmarks/perf_objectives.py
 
 clean:  ## remove .venv and caches (results are kept)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -150,3 +150,11 @@ def test_narrowing_replaces_lists_and_is_validated(tmp_path):
     assert narrowed.objectives == suite.objectives
     with pytest.raises(SuiteError, match="'--budget': expected a positive number"):
         suite.narrow(budget=-1.0)
+
+
+def test_hyperband_and_bohb_are_refused_on_an_objective_without_a_fidelity(tmp_path, registry):
+    text = VALID.replace('"grid"', '"hyperband", "bohb"').replace('"hartmann6"', '"hartmann6-mf"')
+    message = problems(tmp_path, registry, text)
+    assert "strategy 'hyperband' cannot run on objective 'branin'" in message
+    assert "strategy 'bohb' cannot run on objective 'branin'" in message
+    assert "hartmann6-mf" not in message
