@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bench.space import Space, Value
+
+log = logging.getLogger("bench")
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,19 @@ class Objective(abc.ABC):
 
     def signature(self) -> list[float]:
         """Values at ``signature_configs`` (seed 0, full fidelity), as Bayesmark does:
-        if they drift between stored runs and the code, stored runs are stale."""
-        return [float(self.evaluate(c, None, seed=0).value) for c in self.signature_configs()]
+        if they drift between stored runs and the code, stored runs are stale. A
+        configuration whose evaluation fails (a diverging network) counts as NaN,
+        as the loop counts it as a failed trial, and is logged."""
+        values = []
+        for index, config in enumerate(self.signature_configs()):
+            try:
+                values.append(float(self.evaluate(config, None, seed=0).value))
+            except Exception as exc:
+                log.warning(
+                    "objective %s: signature configuration %d failed: %s", self.name, index, exc
+                )
+                values.append(math.nan)
+        return values
 
     def restricted(self, space: Space) -> Objective:
         """This objective searched over ``space`` (same parameters, other bounds or

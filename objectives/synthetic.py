@@ -4,6 +4,26 @@ Each function is vectorised over the rows of ``X`` (shape (n, d)) and
 evaluated in the coordinates of its usual domain. Optima are computed at the
 minimiser to full double precision (tests check them), because regret curves
 go down to 1e-8 and a rounded literature figure would make regret negative.
+Where the literature gives a rounded minimiser, the one hard-coded here is the
+zero of the analytic gradient next to it: found with ``scipy.optimize.root``
+(method ``hybr``; ``brentq`` in one dimension) from the literature's point,
+then refined with ``mpmath.findroot`` at 40 digits and rounded to the nearest
+double (the two agree to an ulp). Where it helps, a formula is rearranged (exactly, in real
+arithmetic) so that its value at the minimiser is exactly the optimum in
+floating point too, e.g. Ackley's ``a + e - ...`` as ``a (1 - exp(..)) + ...``.
+
+The families:
+
+- fixed dimension: ``branin``, ``six-hump-camel``, ``goldstein-price``
+  (2-D), ``hartmann3``, ``hartmann6``, ``forrester`` (1-D);
+- any dimension (option ``dims``, default 2): ``rosenbrock``, ``ackley``,
+  ``rastrigin``, ``levy``, ``styblinski-tang``;
+- ``forrester-1of2`` and ``embedded[function=...,dims=...]``: low effective
+  dimensionality (Bergstra & Bengio 2012);
+- ``noisy[function=...,noise=...]``: additive Gaussian noise, judged on the
+  noiseless value;
+- ``mixed``: log, log1m and linear floats, integers on linear and log scales
+  and a categorical, with an exact optimum by construction.
 
 Source for the formulas, domains and minimisers: S. Surjanovic and
 D. Bingham, *Virtual Library of Simulation Experiments: Test Functions and
@@ -13,6 +33,7 @@ Datasets* (Simon Fraser University, 2013), https://www.sfu.ca/~ssurjano/.
 from __future__ import annotations
 
 import abc
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -20,7 +41,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from bench import Evaluation, Float, Objective, Space
+from bench import Categorical, Evaluation, Float, Int, Objective, Space
 from bench.space import Value
 
 
@@ -31,10 +52,15 @@ class SyntheticFunction(Objective):
     minimiser_points: ClassVar[Sequence[Sequence[float]]] = ()
 
     def __init__(self) -> None:
-        self.space = Space({f"x{i + 1}": Float(lo, hi) for i, (lo, hi) in enumerate(self.bounds)})
-        self.minimisers = tuple(dict(zip(self.space.names, p)) for p in self.minimiser_points)
-        if self.minimiser_points:
-            self.optimum = float(self.function(np.asarray(self.minimiser_points[:1], float))[0])
+        self._build(self.bounds, self.minimiser_points)
+
+    def _build(
+        self, bounds: Sequence[tuple[float, float]], points: Sequence[Sequence[float]]
+    ) -> None:
+        self.space = Space({f"x{i + 1}": Float(lo, hi) for i, (lo, hi) in enumerate(bounds)})
+        self.minimisers = tuple(dict(zip(self.space.names, p)) for p in points)
+        if points:
+            self.optimum = float(self.function(np.asarray(points[:1], float))[0])
         self._names = self.space.names
 
     @staticmethod
@@ -146,3 +172,433 @@ class ForresterOneOfTwo(SyntheticFunction):
     ) -> Evaluation:
         t = 0.8 * float(config["x1"]) + self.shift(seed)
         return Evaluation(float(self.function(np.array([[t, 0.0]]))[0]))
+
+
+# Options
+
+
+def int_option(option: str, value: object, minimum: int, why: str) -> int:
+    """``value`` as an int >= ``minimum``, or a ValueError naming ``option`` and ``why``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"option {option}={value!r}: must be an integer >= {minimum} ({why})")
+    if value < minimum:
+        raise ValueError(f"option {option}={value!r}: must be >= {minimum} ({why})")
+    return int(value)
+
+
+# Fixed dimension
+
+
+class Forrester(SyntheticFunction):
+    """Forrester et al. (2008), 1-D on [0, 1]: (6x - 2)^2 sin(12x - 4), one global, one local minimum.
+
+    A. Forrester, A. Sobester and A. Keane, *Engineering Design via Surrogate
+    Modelling* (Wiley, 2008); https://www.sfu.ca/~ssurjano/forretal08.html.
+    The unshifted function behind ``forrester-1of2``, with the same optimum.
+    """
+
+    name = "forrester"
+    bounds = ((0.0, 1.0),)
+    minimiser_points = ((ForresterOneOfTwo.T_STAR,),)
+
+    @staticmethod
+    def function(X: np.ndarray) -> np.ndarray:
+        t = X[:, 0]
+        return (6 * t - 2) ** 2 * np.sin(12 * t - 4)
+
+
+class SixHumpCamel(SyntheticFunction):
+    """Six-hump camel, 2-D on [-3, 3] x [-2, 2], two global minima (f* ~ -1.03163), four local.
+
+    f(x) = (4 - 2.1 x1^2 + x1^4 / 3) x1^2 + x1 x2 + (-4 + 4 x2^2) x2^2
+    (https://www.sfu.ca/~ssurjano/camel6.html; L. C. W. Dixon and G. P. Szegö,
+    *Towards Global Optimisation 2*, North-Holland, 1978).
+    """
+
+    name = "six-hump-camel"
+    bounds = ((-3.0, 3.0), (-2.0, 2.0))
+    # The literature's +-(0.0898, -0.7126), polished (module docstring). f(-x) = f(x)
+    # holds exactly in floating point (every term is even), so both minima are equal.
+    minimiser_points = (
+        (0.08984201310031806, -0.7126564030207396),
+        (-0.08984201310031806, 0.7126564030207396),
+    )
+
+    @staticmethod
+    def function(X: np.ndarray) -> np.ndarray:
+        x1, x2 = X[:, 0], X[:, 1]
+        return (4 - 2.1 * x1**2 + x1**4 / 3) * x1**2 + x1 * x2 + (-4 + 4 * x2**2) * x2**2
+
+
+class GoldsteinPrice(SyntheticFunction):
+    """Goldstein-Price, 2-D on [-2, 2]^2, one global minimum f(0, -1) = 3, several local minima.
+
+    A. A. Goldstein and J. F. Price, "On descent from local minima",
+    *Mathematics of Computation* 25 (1971), 569-574;
+    https://www.sfu.ca/~ssurjano/goldpr.html. Values span 3 to about 1e6.
+    """
+
+    name = "goldstein-price"
+    bounds = ((-2.0, 2.0), (-2.0, 2.0))
+    minimiser_points = ((0.0, -1.0),)
+
+    @staticmethod
+    def function(X: np.ndarray) -> np.ndarray:
+        x1, x2 = X[:, 0], X[:, 1]
+        a = 1 + (x1 + x2 + 1) ** 2 * (19 - 14 * x1 + 3 * x1**2 - 14 * x2 + 6 * x1 * x2 + 3 * x2**2)
+        b = 30 + (2 * x1 - 3 * x2) ** 2 * (
+            18 - 32 * x1 + 12 * x1**2 + 48 * x2 - 36 * x1 * x2 + 27 * x2**2
+        )
+        return a * b
+
+
+_H3_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+_H3_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
+_H3_P = 1e-4 * np.array(
+    [[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]]
+)
+
+
+class Hartmann3(SyntheticFunction):
+    """Hartmann, 3-D on [0, 1]^3, one global minimum (f* ~ -3.86278), four local minima.
+
+    https://www.sfu.ca/~ssurjano/hart3.html (Dixon and Szegö, 1978).
+    """
+
+    name = "hartmann3"
+    bounds = ((0.0, 1.0),) * 3
+    # The literature's (0.114614, 0.555649, 0.852547), polished (module docstring):
+    # its first coordinate is off by 2.5e-5, the gradient vanishes at 0.1145888...
+    minimiser_points = ((0.11458887665506896, 0.5556488946169301, 0.8525469846866774),)
+
+    @staticmethod
+    def function(X: np.ndarray) -> np.ndarray:
+        inner = np.sum(_H3_A[None, :, :] * (X[:, None, :] - _H3_P[None, :, :]) ** 2, axis=2)
+        return -np.exp(-inner) @ _H3_ALPHA
+
+
+# Any dimension
+
+
+class ScalableFunction(SyntheticFunction):
+    """A function of any number of parameters ``x1..x{dims}``, all on one interval.
+
+    ``dims`` (default 2) is the option; the minimiser has ``minimiser_coordinate``
+    in every coordinate.
+    """
+
+    domain: ClassVar[tuple[float, float]]
+    minimiser_coordinate: ClassVar[float]
+    min_dims: ClassVar[int] = 1
+    #: Why ``dims`` must be at least ``min_dims`` (for the error message).
+    why_min_dims: ClassVar[str] = "the number of parameters x1..x{dims}"
+
+    def __init__(self, dims: int = 2) -> None:
+        self.dims = int_option("dims", dims, self.min_dims, f"{self.name}: {self.why_min_dims}")
+        self._build((self.domain,) * self.dims, ((self.minimiser_coordinate,) * self.dims,))
+
+
+class Rosenbrock(ScalableFunction):
+    """Rosenbrock, any d >= 2 (option dims) on [-5, 10]^d, minimum 0 at (1, ..., 1) in a curved valley.
+
+    f(x) = sum_{i<d} 100 (x_{i+1} - x_i^2)^2 + (x_i - 1)^2
+    (H. H. Rosenbrock, "An automatic method for finding the greatest or least
+    value of a function", *The Computer Journal* 3 (1960), 175-184;
+    https://www.sfu.ca/~ssurjano/rosen.html).
+    """
+
+    name = "rosenbrock"
+    domain = (-5.0, 10.0)
+    minimiser_coordinate = 1.0
+    min_dims = 2
+    why_min_dims = "it sums over consecutive pairs of coordinates"
+
+    @staticmethod
+    def function(X: np.ndarray) -> np.ndarray:
+        head, tail = X[:, :-1], X[:, 1:]
+        return np.sum(100 * (tail - head**2) ** 2 + (head - 1) ** 2, axis=1)
+
+
+class Ackley(ScalableFunction):
+    """Ackley, any d (option dims) on [-32.768, 32.768]^d, minimum 0 at the origin, many local minima.
+
+    f(x) = -a exp(-b sqrt(mean x_i^2)) - exp(mean cos(c x_i)) + a + e with
+    a = 20, b = 0.2, c = 2 pi (D. H. Ackley, *A Connectionist Machine for
+    Genetic Hillclimbing*, Kluwer, 1987; https://www.sfu.ca/~ssurjano/ackley.html),
+    computed as a (1 - exp(-b r)) + e (1 - exp(m - 1)), which is exactly 0 at the
+    origin and never negative in floating point.
+    """
+
+    name = "ackley"
+    domain = (-32.768, 32.768)
+    minimiser_coordinate = 0.0
+
+    @staticmethod
+    def function(X: np.ndarray) -> np.ndarray:
+        r = np.sqrt(np.mean(X**2, axis=1))
+        m = np.mean(np.cos(2 * np.pi * X), axis=1)
+        return -20.0 * np.expm1(-0.2 * r) - math.e * np.expm1(m - 1.0)
+
+
+class Rastrigin(ScalableFunction):
+    """Rastrigin, any d (option dims) on [-5.12, 5.12]^d, minimum 0 at the origin, a lattice of local minima.
+
+    f(x) = 10 d + sum_i x_i^2 - 10 cos(2 pi x_i) (L. A. Rastrigin, *Systems of
+    Extremal Control*, Nauka, 1974; https://www.sfu.ca/~ssurjano/rastr.html),
+    computed as sum_i x_i^2 + 10 (1 - cos(2 pi x_i)): exactly 0 at the origin.
+    """
+
+    name = "rastrigin"
+    domain = (-5.12, 5.12)
+    minimiser_coordinate = 0.0
+
+    @staticmethod
+    def function(X: np.ndarray) -> np.ndarray:
+        return np.sum(X**2 + 10 * (1 - np.cos(2 * np.pi * X)), axis=1)
+
+
+class Levy(ScalableFunction):
+    """Levy, any d (option dims) on [-10, 10]^d, minimum 0 at (1, ..., 1), many local minima.
+
+    With w_i = 1 + (x_i - 1) / 4: f(x) = sin^2(pi w_1)
+    + sum_{i<d} (w_i - 1)^2 (1 + 10 sin^2(pi w_i + 1)) + (w_d - 1)^2 (1 + sin^2(2 pi w_d))
+    (https://www.sfu.ca/~ssurjano/levy.html; A. V. Levy and A. Montalvo, SIAM J.
+    Sci. Stat. Comput. 6, 1985). sin^2(pi w_1) is computed as sin^2(pi (w_1 - 1)),
+    equal in real arithmetic and exactly 0 at the minimiser in floating point
+    (where sin(pi) is 1.2e-16, not 0).
+    """
+
+    name = "levy"
+    domain = (-10.0, 10.0)
+    minimiser_coordinate = 1.0
+
+    @staticmethod
+    def function(X: np.ndarray) -> np.ndarray:
+        u = (X - 1) / 4  # w - 1
+        first = np.sin(np.pi * u[:, 0]) ** 2
+        middle = np.sum(
+            u[:, :-1] ** 2 * (1 + 10 * np.sin(np.pi * (1 + u[:, :-1]) + 1) ** 2), axis=1
+        )
+        last = u[:, -1] ** 2 * (1 + np.sin(2 * np.pi * (1 + u[:, -1])) ** 2)
+        return first + middle + last
+
+
+class StyblinskiTang(ScalableFunction):
+    """Styblinski-Tang, any d (option dims) on [-5, 5]^d, minimum ~ -39.16617 d at x_i ~ -2.903534.
+
+    f(x) = sum_i (x_i^4 - 16 x_i^2 + 5 x_i) / 2 (M. A. Styblinski and T.-S.
+    Tang, "Experiments in nonconvex optimization", *Neural Networks* 3 (1990),
+    467-483; https://www.sfu.ca/~ssurjano/stybtang.html, whose -39.16599 d is
+    rounded from a rounded minimiser). 2^d local minima; the global one is in
+    the corner with every x_i < 0.
+    """
+
+    name = "styblinski-tang"
+    domain = (-5.0, 5.0)
+    #: The root of f' = 4x^3 - 32x + 5 near -2.903534: scipy brentq, confirmed by mpmath.
+    minimiser_coordinate = -2.903534027771177
+
+    @staticmethod
+    def function(X: np.ndarray) -> np.ndarray:
+        return 0.5 * np.sum(X**4 - 16 * X**2 + 5 * X, axis=1)
+
+
+#: The functions ``embedded`` and ``noisy`` wrap, by registry name.
+FIXED_DIMENSION: dict[str, type[SyntheticFunction]] = {
+    cls.name: cls for cls in (Branin, Forrester, GoldsteinPrice, Hartmann3, Hartmann6, SixHumpCamel)
+}
+
+
+def fixed_function(name: object) -> SyntheticFunction:
+    """The fixed-dimension synthetic function registered as ``name`` (option ``function``)."""
+    if isinstance(name, str) and name in FIXED_DIMENSION:
+        return FIXED_DIMENSION[name]()
+    close = difflib.get_close_matches(str(name), list(FIXED_DIMENSION), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(
+        f"option function={name!r}: not a fixed-dimension synthetic function{hint} "
+        f"(valid: {', '.join(sorted(FIXED_DIMENSION))})"
+    )
+
+
+# Low effective dimensionality
+
+
+class Embedded(Objective):
+    """Low effective dimensionality: a function of k of dims parameters, the rest idle (Bergstra & Bengio 2012).
+
+    J. Bergstra and Y. Bengio, "Random search for hyper-parameter
+    optimization", *JMLR* 13 (2012), 281-305: when few parameters matter, a
+    grid spends its budget repeating the same few values of those. Options:
+    ``function`` (a fixed-dimension function: branin, forrester,
+    goldstein-price, hartmann3, hartmann6, six-hump-camel) and ``dims`` (the
+    total, at least k). x1..xk map linearly from [0, 1] onto the function's
+    domain; x{k+1}..x{dims} are ignored. The optimum is the function's; the
+    listed minimisers put the ignored parameters at 0.5.
+    """
+
+    name = "embedded"
+
+    def __init__(self, function: str = "branin", dims: int = 6) -> None:
+        self.base = fixed_function(function)
+        k = len(self.base.space)
+        self.dims = int_option(
+            "dims", dims, k, f"the first {k} parameters are the inputs of {function}"
+        )
+        self.space = Space({f"x{i + 1}": Float(0.0, 1.0) for i in range(self.dims)})
+        self._names = self.space.names
+        dims_of_base = list(self.base.space.values())
+        self._low = np.array([d.low for d in dims_of_base])
+        self._span = np.array([d.high for d in dims_of_base]) - self._low
+        self._k = k
+        self.optimum = self.base.optimum
+        self.minimisers = tuple(self._lift(m) for m in self.base.minimisers)
+
+    def _lift(self, minimiser: Mapping[str, Value]) -> dict[str, Value]:
+        x = np.array([float(minimiser[n]) for n in self.base.space.names])
+        u = np.clip((x - self._low) / self._span, 0.0, 1.0)
+        return dict(zip(self._names, [*map(float, u), *[0.5] * (self.dims - self._k)]))
+
+    def function(self, X: np.ndarray) -> np.ndarray:
+        """Values at the rows of ``X`` (shape (n, dims)), in [0, 1] coordinates."""
+        X = np.asarray(X, dtype=float)
+        return self.base.function(self._low + X[:, : self._k] * self._span)
+
+    def evaluate(
+        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
+    ) -> Evaluation:
+        x = np.array([[config[name] for name in self._names]], dtype=float)
+        return Evaluation(float(self.function(x)[0]))
+
+
+# Noise
+
+
+def noise_generator(seed: int, x: np.ndarray) -> np.random.Generator:
+    """The generator of the noise at the point ``x`` for ``seed``: seeded by the seed and
+    the float64 bits of x (-0.0 counted as 0.0), so it depends on nothing else."""
+    bits = (np.asarray(x, dtype=np.float64).ravel() + 0.0).view(np.uint64)
+    entropy = [_NOISE_STREAM, int(seed) % 2**64, *(int(b) for b in bits)]
+    return np.random.default_rng(np.random.SeedSequence(entropy))
+
+
+#: Separates the noise stream from other uses of the run seed.
+_NOISE_STREAM = 0x6E6F697379
+
+
+class Noisy(Objective):
+    """A fixed-dimension function plus Gaussian noise (sd: option noise), judged on its noiseless value.
+
+    Options: ``function`` (branin, forrester, goldstein-price, hartmann3,
+    hartmann6, six-hump-camel) and ``noise`` (the standard deviation, in the
+    function's own units). The searcher sees f(x) + noise * N(0, 1); the draw
+    comes from a generator seeded by (seed, the bits of x), so an evaluation is
+    reproducible, a repeated (x, seed) gives the same value, and seeds differ.
+    ``extras["test"]`` is f(x), the value the report judges an incumbent by;
+    the optimum is f's. ``function`` (the method) is the noiseless f.
+    """
+
+    name = "noisy"
+
+    def __init__(self, function: str = "branin", noise: float = 0.1) -> None:
+        self.base = fixed_function(function)
+        if (
+            isinstance(noise, bool)
+            or not isinstance(noise, (int, float))
+            or not math.isfinite(noise)
+            or noise < 0
+        ):
+            raise ValueError(
+                f"option noise={noise!r}: must be a finite number >= 0 "
+                "(the standard deviation of the additive noise)"
+            )
+        self.noise = float(noise)
+        self.space = self.base.space
+        self._names = self.space.names
+        self.optimum = self.base.optimum
+        self.minimisers = self.base.minimisers
+
+    def function(self, X: np.ndarray) -> np.ndarray:
+        """The noiseless values at the rows of ``X`` (shape (n, d))."""
+        return self.base.function(np.asarray(X, dtype=float))
+
+    def evaluate(
+        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
+    ) -> Evaluation:
+        x = np.array([[config[name] for name in self._names]], dtype=float)
+        clean = float(self.base.function(x)[0])
+        noisy = clean + self.noise * float(noise_generator(seed, x).standard_normal())
+        return Evaluation(noisy, extras={"test": clean})
+
+
+# Mixed types
+
+
+class Mixed(Objective):
+    """A training-like error over log, log1m and linear floats, integers (linear, log) and a categorical.
+
+    By construction (exact optimum 0.1 at lr = 3e-3, momentum = 0.95,
+    dropout = 0.3, layers = 3, units = 96, activation = relu): with
+    a = log10(lr / 3e-3), b = log10((1 - momentum) / (1 - 0.95)) and
+    c = log2(units / 96),
+
+        f = 0.1 + (a - b)^2 + 0.5 b^2 + 2 (dropout - 0.3)^2
+            + 0.05 (layers - 3)^2 + 0.1 c^2 + {relu: 0, tanh: 0.05, sigmoid: 0.15}
+
+    (a - b is the log of the effective step lr / (1 - momentum), so lr and
+    momentum interact as in SGD). Every term is exactly 0 at the minimiser in
+    floating point (log of exactly 1). A test of how strategies handle types.
+    """
+
+    name = "mixed"
+    LR, MOMENTUM, DROPOUT, LAYERS, UNITS = 3e-3, 0.95, 0.3, 3, 96
+    OFFSET: ClassVar[dict[str, float]] = {"relu": 0.0, "tanh": 0.05, "sigmoid": 0.15}
+
+    def __init__(self) -> None:
+        self.space = Space(
+            {
+                "lr": Float(1e-5, 1.0, "log"),
+                "momentum": Float(0.5, 0.999, "log1m"),
+                "dropout": Float(0.0, 0.8),
+                "layers": Int(1, 8),
+                "units": Int(8, 1024, "log"),
+                "activation": Categorical(("relu", "tanh", "sigmoid")),
+            }
+        )
+        self._names = self.space.names
+        self.minimisers = (
+            {
+                "lr": self.LR,
+                "momentum": self.MOMENTUM,
+                "dropout": self.DROPOUT,
+                "layers": self.LAYERS,
+                "units": self.UNITS,
+                "activation": "relu",
+            },
+        )
+        self.optimum = self.evaluate(self.minimisers[0], seed=0).value
+
+    def function(self, X: Sequence[Sequence[Value]] | np.ndarray) -> np.ndarray:
+        """Values at the rows of ``X`` (values in the space's order; an object array)."""
+        X = np.asarray(X, dtype=object)
+        lr, momentum, dropout, layers, units = (X[:, i].astype(float) for i in range(5))
+        a = np.log10(lr / self.LR)
+        b = np.log10((1 - momentum) / (1 - self.MOMENTUM))
+        c = np.log2(units / self.UNITS)
+        offset = np.array([self.OFFSET[str(v)] for v in X[:, 5]], dtype=float)
+        return (
+            0.1
+            + (a - b) ** 2
+            + 0.5 * b**2
+            + 2 * (dropout - self.DROPOUT) ** 2
+            + 0.05 * (layers - self.LAYERS) ** 2
+            + 0.1 * c**2
+            + offset
+        )
+
+    def evaluate(
+        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
+    ) -> Evaluation:
+        row = np.empty((1, len(self._names)), dtype=object)
+        row[0, :] = [config[name] for name in self._names]
+        return Evaluation(float(self.function(row)[0]))

@@ -39,9 +39,7 @@ def test_unknown_names_get_a_did_you_mean():
     registry = Registry.discover(entry_points=False)
     with pytest.raises(RegistryError, match=r"unknown strategy 'randm'; did you mean 'random'\?"):
         registry.strategy("randm")
-    with pytest.raises(
-        RegistryError, match=r"unknown objective 'brannin'; did you mean 'branin'\?"
-    ):
+    with pytest.raises(RegistryError, match=r"unknown objective 'brannin'; did you mean 'branin'"):
         registry.objective("brannin")
 
 
