@@ -40,29 +40,33 @@ def hartmann6_at(X: np.ndarray, z: float) -> np.ndarray:
     return -np.exp(-inner) @ (_H6_ALPHA - 0.1 * (1 - z))
 
 
-class BraninMultiFidelity(Branin):
+class _MultiFidelity:
+    """``evaluate`` at fidelity z = r / high of the family's ``at(X, z)``."""
+
+    fidelity = RESOURCE
+    _names: tuple[str, ...]
+
+    @staticmethod
+    def at(X: np.ndarray, z: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def evaluate(
+        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
+    ) -> Evaluation:
+        z = 1.0 if fidelity is None else float(fidelity) / RESOURCE.high
+        x = np.array([[config[name] for name in self._names]], dtype=float)
+        return Evaluation(float(self.at(x, z)[0]), cost=RESOURCE.cost(fidelity))
+
+
+class BraninMultiFidelity(_MultiFidelity, Branin):
     """Branin with a resource 1..27: lower resource shifts b, c, t (Kandasamy et al. 2017)."""
 
     name = "branin-mf"
-    fidelity = RESOURCE
-
-    def evaluate(
-        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
-    ) -> Evaluation:
-        z = 1.0 if fidelity is None else float(fidelity) / RESOURCE.high
-        x = np.array([[config[name] for name in self._names]], dtype=float)
-        return Evaluation(float(branin_at(x, z)[0]), cost=self.cost(fidelity))
+    at = staticmethod(branin_at)
 
 
-class Hartmann6MultiFidelity(Hartmann6):
+class Hartmann6MultiFidelity(_MultiFidelity, Hartmann6):
     """Hartmann-6 with a resource 1..27: lower resource lowers its weights (Kandasamy et al. 2017)."""
 
     name = "hartmann6-mf"
-    fidelity = RESOURCE
-
-    def evaluate(
-        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
-    ) -> Evaluation:
-        z = 1.0 if fidelity is None else float(fidelity) / RESOURCE.high
-        x = np.array([[config[name] for name in self._names]], dtype=float)
-        return Evaluation(float(hartmann6_at(x, z)[0]), cost=self.cost(fidelity))
+    at = staticmethod(hartmann6_at)
