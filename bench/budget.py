@@ -30,13 +30,6 @@ class Budget:
     def __repr__(self) -> str:
         return f"Budget(evaluations={self.evaluations:g}, spent={self.spent:g})"
 
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Budget)
-            and other.evaluations == self.evaluations
-            and other.spent == self.spent
-        )
-
     def fresh(self) -> Budget:
         """An unspent budget of the same size."""
         return Budget(self.evaluations)

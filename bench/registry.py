@@ -52,13 +52,6 @@ class Entry:
     def description(self) -> str:
         return self.target.describe() if hasattr(self.target, "describe") else ""
 
-    @property
-    def module_file(self) -> str | None:
-        try:
-            return inspect.getsourcefile(self.target)
-        except TypeError:
-            return None
-
 
 @dataclass(frozen=True)
 class Broken:
@@ -297,10 +290,6 @@ def list_strategies(plugins: Sequence[str] = ()) -> Mapping[str, Entry]:
 
 def list_objectives(plugins: Sequence[str] = ()) -> Mapping[str, Entry]:
     return dict(default_registry(tuple(plugins)).objectives)
-
-
-def strategy_options(target: type) -> list[str] | None:
-    return _options_of(target)
 
 
 __all__ = [

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -97,10 +97,10 @@ class Store:
         if self.runs.is_dir():
             yield from sorted(p for p in self.runs.rglob("*.parquet") if not p.name.startswith("."))
 
-    def read_runs(self) -> pd.DataFrame:
-        """Every stored trial row, all objectives together (parameter columns of
-        other objectives are missing values)."""
-        files = list(self.files())
+    def read_runs(self, files: Iterable[Path] | None = None) -> pd.DataFrame:
+        """The trial rows of ``files`` (default: every stored run), all objectives
+        together (parameter columns of other objectives are missing values)."""
+        files = list(self.files() if files is None else files)
         if not files:
             raise FileNotFoundError(f"no stored runs under {self.runs}")
         frames = [pq.read_table(p).to_pandas() for p in files]

@@ -12,8 +12,6 @@ import pandas as pd
 
 from bench.space import Categorical, Config, Dimension, Float, Int, Space
 
-STATUSES = ("ok", "failed", "timeout")
-
 #: Columns of a trial row in order; ``param_<name>`` columns go after ``config``.
 LEADING = ("suite", "objective", "strategy", "seed", "trial", "config")
 TRAILING = (

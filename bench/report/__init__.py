@@ -38,7 +38,7 @@ def load(root: str | Path) -> tuple[pd.DataFrame, dict[str, float | None]]:
         )
     if not keep:
         raise FileNotFoundError(f"no stored runs of the suite's last definition under {store.runs}")
-    runs = pd.concat([pd.read_parquet(p) for p in keep], ignore_index=True, sort=False)
+    runs = store.read_runs(keep)
     return runs, optima
 
 
