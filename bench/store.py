@@ -97,14 +97,17 @@ class Store:
         if self.runs.is_dir():
             yield from sorted(p for p in self.runs.rglob("*.parquet") if not p.name.startswith("."))
 
+    def read(self, files: Iterable[Path] | None = None) -> Iterator[tuple[pa.Table, dict[str, Any]]]:
+        """Each run file of ``files`` (default: every stored run) as its table and
+        its tunebench metadata, read once."""
+        for path in self.files() if files is None else files:
+            table = pq.read_table(path)
+            yield table, json.loads((table.schema.metadata or {})[METADATA_KEY])
+
     def read_runs(self, files: Iterable[Path] | None = None) -> pd.DataFrame:
         """The trial rows of ``files`` (default: every stored run), all objectives
         together (parameter columns of other objectives are missing values)."""
-        files = list(self.files() if files is None else files)
-        if not files:
-            raise FileNotFoundError(f"no stored runs under {self.runs}")
-        frames = [pq.read_table(p).to_pandas() for p in files]
-        return pd.concat(frames, ignore_index=True, sort=False)
+        return runs_frame([table for table, _ in self.read(files)], self.runs)
 
     def read_metadata(self) -> list[dict[str, Any]]:
         return [read_metadata(p) for p in self.files()]
@@ -123,6 +126,14 @@ class Store:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.manifest_path)
+
+
+def runs_frame(tables: list[pa.Table], where: Path) -> pd.DataFrame:
+    """One frame of the trial rows of several run tables (columns missing from a
+    table, such as another objective's parameters, become missing values)."""
+    if not tables:
+        raise FileNotFoundError(f"no stored runs under {where}")
+    return pa.concat_tables(tables, promote_options="default").to_pandas()
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

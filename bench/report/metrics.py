@@ -1,17 +1,29 @@
-"""Pure functions from stored trial rows to the numbers the report shows."""
+"""Pure functions from stored trial rows to the numbers the report shows.
+
+Every aggregate is taken over seeds *after* each seed's running best is read on
+a common axis: never the running best of a mean.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-#: Regret below this is drawn at this value on log axes.
-REGRET_FLOOR = 1e-12
-#: At most this many budget points per objective on the x axis.
+#: Regret below this is drawn at this value on log axes: a known optimum is
+#: stored to full precision, normalised regret is relative to a random
+#: configuration's median (0 for the run that found the best value).
+FLOORS = {"regret": 1e-12, "normalised regret": 1e-4}
+#: At most this many points per objective on a curve's x axis.
 MAX_POINTS = 200
+#: The strategy every other one is tested against.
+BASELINE = "random"
+
+Axis = Literal["budget", "seconds"]
 
 
 def budget_grid(cum_cost: np.ndarray) -> np.ndarray:
@@ -23,106 +35,234 @@ def budget_grid(cum_cost: np.ndarray) -> np.ndarray:
     return points
 
 
-def best_at(cum_cost: np.ndarray, best: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """One run's incumbent value at each budget in ``grid`` (NaN before its
-    first full-fidelity success). ``cum_cost`` must be increasing."""
-    index = np.searchsorted(cum_cost, grid + 1e-9, side="right") - 1
+def time_grid(cum_seconds: np.ndarray) -> np.ndarray:
+    """``MAX_POINTS`` log-spaced wall times (s) from the earliest to the latest
+    cumulative time of any trial."""
+    positive = cum_seconds[np.isfinite(cum_seconds) & (cum_seconds > 0)]
+    if positive.size == 0:
+        return np.array([0.0])
+    low, high = positive.min(), positive.max()
+    if high <= low:
+        return np.array([high])
+    return np.geomspace(low, high, MAX_POINTS)
+
+
+def best_at(cum: np.ndarray, best: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """One run's incumbent value at each point of ``grid`` (NaN before its first
+    full-fidelity success). ``cum`` (cumulative cost or seconds) must be
+    increasing."""
+    index = np.searchsorted(cum, grid + 1e-9, side="right") - 1
     out = np.full(len(grid), np.nan)
     valid = index >= 0
     out[valid] = best[index[valid]]
     return out
 
 
-def incumbent_curves(runs: pd.DataFrame) -> pd.DataFrame:
-    """Long frame (objective, strategy, seed, budget, best, incumbent_test): each
-    seed's running best, and its incumbent's test value, on a common budget grid
-    per objective. Aggregating over seeds happens after this, never before (no
-    running best of a mean)."""
+def wall_seconds(run: pd.DataFrame) -> np.ndarray:
+    """Cumulative wall time (s) of one run, trial by trial: optimizer time (ask and
+    tell) plus evaluation time."""
+    return np.cumsum((run["t_ask"] + run["t_eval"] + run["t_tell"]).to_numpy(dtype=float))
+
+
+def incumbent_curves(runs: pd.DataFrame, axis: Axis = "budget") -> pd.DataFrame:
+    """Long frame (objective, strategy, seed, <axis>, best, incumbent_test): each
+    seed's running best and its incumbent's test value, read on a common grid per
+    objective: cumulative cost in full-evaluation equivalents (``budget``) or
+    cumulative wall time in seconds (``seconds``)."""
     parts = []
     for objective, rows in runs.groupby("objective", sort=True):
-        grid = budget_grid(rows["cum_cost"].to_numpy())
-        for (strategy, seed), run in rows.groupby(["strategy", "seed"], sort=True):
-            run = run.sort_values("trial")
-            cum_cost = run["cum_cost"].to_numpy()
+        ordered = {key: run.sort_values("trial") for key, run in rows.groupby(["strategy", "seed"])}
+        cums = {
+            key: run["cum_cost"].to_numpy(dtype=float) if axis == "budget" else wall_seconds(run)
+            for key, run in ordered.items()
+        }
+        every = np.concatenate(list(cums.values()))
+        grid = budget_grid(every) if axis == "budget" else time_grid(every)
+        for (strategy, seed), run in ordered.items():
+            cum = cums[strategy, seed]
             parts.append(
                 pd.DataFrame(
                     {
                         "objective": objective,
                         "strategy": strategy,
                         "seed": seed,
-                        "budget": grid,
-                        "best": best_at(cum_cost, run["best"].to_numpy(), grid),
-                        "incumbent_test": best_at(cum_cost, run["incumbent_test"].to_numpy(), grid),
+                        axis: grid,
+                        "best": best_at(cum, run["best"].to_numpy(dtype=float), grid),
+                        "incumbent_test": best_at(
+                            cum, run["incumbent_test"].to_numpy(dtype=float), grid
+                        ),
                     }
                 )
             )
     return pd.concat(parts, ignore_index=True)
 
 
-def add_regret(
-    curves: pd.DataFrame, runs: pd.DataFrame, optima: Mapping[str, float | None]
-) -> pd.DataFrame:
-    """Add ``regret``: where the optimum is known, the incumbent's value minus the
-    optimum, judged on its ``incumbent_test`` value when the runs record one (a
-    noisy function's noiseless value) and on ``best`` otherwise; where it is
-    not, the normalised regret (best - f_best) / (f_ref - f_best), with f_best
-    the best value any stored run found and f_ref the median of all successful
-    full-fidelity evaluations of that objective. ``regret_kind`` says which."""
+@dataclass(frozen=True)
+class Reference:
+    """How an objective's regret is measured.
+
+    With a known optimum, regret = incumbent - optimum (``judged_on`` says
+    whether the incumbent's noiseless/test value or its observed value is
+    used). Without one, normalised regret = (best - f_best) / (f_ref - f_best):
+    0 is the best value any stored run found, 1 the median of a random
+    configuration; ``source`` says how f_ref was estimated.
+    """
+
+    objective: str
+    kind: str
+    optimum: float | None = None
+    f_best: float | None = None
+    f_ref: float | None = None
+    judged_on: str = "best"
+    source: str = "known optimum"
+
+    def regret(self, best: pd.Series, incumbent_test: pd.Series) -> pd.Series:
+        if self.optimum is not None:
+            judged = incumbent_test if self.judged_on == "incumbent_test" else best
+            return judged - self.optimum
+        scale = self.f_ref - self.f_best if self.f_ref > self.f_best else 1.0
+        return (best - self.f_best) / scale
+
+
+def references(
+    runs: pd.DataFrame,
+    optima: Mapping[str, float | None],
+    samples: Mapping[str, Sequence[float]] | None = None,
+) -> dict[str, Reference]:
+    """The regret reference of every objective in ``runs``.
+
+    f_ref comes from ``random``'s successful full-fidelity evaluations where
+    the runs hold them, else from ``samples`` (values at a seeded sample of
+    configurations: the manifest's signatures), else from all successful
+    evaluations of the objective (and the source says so)."""
+    samples = samples or {}
+    out: dict[str, Reference] = {}
+    for objective, rows in runs.groupby("objective", sort=True):
+        optimum = optima.get(objective)
+        has_test = bool(rows["incumbent_test"].notna().any())
+        if optimum is not None:
+            out[objective] = Reference(
+                objective,
+                "regret",
+                optimum=float(optimum),
+                judged_on="incumbent_test" if has_test else "best",
+                source="known optimum"
+                + (" (judged on the incumbent's noiseless value)" if has_test else ""),
+            )
+            continue
+        full = rows[(rows["status"] == "ok") & full_fidelity(rows)]
+        random_values = full.loc[full["strategy"] == BASELINE, "value"]
+        sample = np.asarray(samples.get(objective, []), dtype=float)
+        sample = sample[np.isfinite(sample)]
+        if len(random_values):
+            f_ref = float(random_values.median())
+            source = f"median of random search's {len(random_values)} full-fidelity evaluations"
+        elif sample.size:
+            f_ref = float(np.median(sample))
+            source = f"median of {sample.size} seeded random configurations (the signature)"
+        else:
+            f_ref = float(full["value"].median())
+            source = f"median of all {len(full)} full-fidelity evaluations (no random search)"
+        out[objective] = Reference(
+            objective,
+            "normalised regret",
+            f_best=float(full["value"].min()),
+            f_ref=f_ref,
+            source=source,
+        )
+    return out
+
+
+def full_fidelity(rows: pd.DataFrame) -> pd.Series:
+    """Rows evaluated at full fidelity (no fidelity recorded, or cost 1)."""
+    return rows["fidelity"].isna() | np.isclose(rows["cost"], 1.0)
+
+
+def add_regret(curves: pd.DataFrame, refs: Mapping[str, Reference]) -> pd.DataFrame:
+    """Add ``regret`` and ``regret_kind`` to incumbent curves, objective by objective."""
     curves = curves.copy()
     curves["regret"] = np.nan
     curves["regret_kind"] = ""
     for objective, index in curves.groupby("objective").groups.items():
-        optimum = optima.get(objective)
-        if optimum is not None:
-            judged = curves.loc[index, "incumbent_test"]
-            if judged.isna().all():
-                judged = curves.loc[index, "best"]
-            curves.loc[index, "regret"] = judged - optimum
-            curves.loc[index, "regret_kind"] = "regret"
-        else:
-            ok = runs[(runs["objective"] == objective) & (runs["status"] == "ok")]["value"]
-            f_best, f_ref = ok.min(), ok.median()
-            scale = f_ref - f_best if f_ref > f_best else 1.0
-            curves.loc[index, "regret"] = (curves.loc[index, "best"] - f_best) / scale
-            curves.loc[index, "regret_kind"] = "normalised regret"
+        ref = refs[objective]
+        rows = curves.loc[index]
+        curves.loc[index, "regret"] = ref.regret(rows["best"], rows["incumbent_test"])
+        curves.loc[index, "regret_kind"] = ref.kind
     return curves
 
 
-def final_table(curves: pd.DataFrame) -> pd.DataFrame:
-    """Per objective and strategy at the final budget: seeds, median and
-    quartiles of regret, median best value, and the mean rank over seeds
-    (1 = best; ties share the mean rank; paired by seed)."""
-    last = curves[curves["budget"] == curves.groupby("objective")["budget"].transform("max")].copy()
-    last["rank"] = last.groupby(["objective", "seed"])["regret"].rank(method="average")
-    grouped = last.groupby(["objective", "strategy"], sort=True)
-    table = pd.DataFrame(
-        {
-            "seeds": grouped["seed"].nunique(),
-            "budget": grouped["budget"].max(),
-            "median_best": grouped["best"].median(),
-            "median_regret": grouped["regret"].median(),
-            "q25_regret": grouped["regret"].quantile(0.25),
-            "q75_regret": grouped["regret"].quantile(0.75),
-            "mean_rank": grouped["rank"].mean(),
-            "regret_kind": grouped["regret_kind"].first(),
-        }
-    ).reset_index()
-    return table
+def ranks(curves: pd.DataFrame, axis: Axis = "budget") -> pd.DataFrame:
+    """Mean rank (1 = best) of each strategy per objective and grid point, over
+    seeds: strategies are ranked within each seed (common random numbers), ties
+    share the mean rank, and a run with no result yet ranks last."""
+    regret = curves["regret"].fillna(np.inf)
+    rank = regret.groupby([curves["objective"], curves["seed"], curves[axis]]).rank(
+        method="average"
+    )
+    ranked = curves[["objective", "strategy", axis]].assign(rank=rank)
+    return (
+        ranked.groupby(["objective", "strategy", axis], sort=True)["rank"]
+        .mean()
+        .rename("mean_rank")
+        .reset_index()
+    )
+
+
+def mean_ranks(rank_curves: pd.DataFrame, axis: Axis = "budget") -> pd.DataFrame:
+    """Mean rank over objectives at each point of the union of their grids (each
+    objective's mean rank read as a step function; points before an objective's
+    first grid point are left out of the mean)."""
+    grid = np.unique(rank_curves[axis].to_numpy(dtype=float))
+    parts = []
+    for (_, strategy), rows in rank_curves.groupby(["objective", "strategy"], sort=True):
+        rows = rows.sort_values(axis)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "strategy": strategy,
+                    axis: grid,
+                    "mean_rank": best_at(
+                        rows[axis].to_numpy(dtype=float), rows["mean_rank"].to_numpy(), grid
+                    ),
+                }
+            )
+        )
+    joined = pd.concat(parts, ignore_index=True)
+    return joined.groupby(["strategy", axis], sort=True)["mean_rank"].mean().reset_index()
+
+
+def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
+    """The curves' rows at each objective's final budget point."""
+    return curves[curves["budget"] == curves.groupby("objective")["budget"].transform("max")]
 
 
 def median_band(
     values: np.ndarray, *, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Median over seeds (rows) at each budget point (columns), with a percentile
-    bootstrap confidence band (scipy.stats.bootstrap). Columns with a missing
-    value, or fewer than two seeds, get no band (NaN)."""
+    """Median over seeds (rows) at each point (columns), with a percentile
+    bootstrap confidence band (scipy.stats.bootstrap). A column with a missing
+    value, or fewer than two seeds, gets no band (NaN); a constant column gets
+    the degenerate band (the median itself). A column equal to the one before
+    it (a step of incumbent curves) reuses that column's band."""
+    values = np.asarray(values, dtype=float)
     median = np.median(values, axis=0)
     low = np.full(values.shape[1], np.nan)
     high = np.full(values.shape[1], np.nan)
-    complete = ~np.isnan(values).any(axis=0)
-    if values.shape[0] >= 2 and complete.any():
+    if values.shape[0] < 2 or values.shape[1] == 0:
+        return median, low, high
+    same = np.isclose(values[:, 1:], values[:, :-1], rtol=0, atol=0, equal_nan=True).all(axis=0)
+    starts = np.flatnonzero(np.r_[True, ~same])
+    column_of = np.cumsum(np.r_[True, ~same]) - 1
+    distinct = values[:, starts]
+    d_low = np.full(len(starts), np.nan)
+    d_high = np.full(len(starts), np.nan)
+    complete = ~np.isnan(distinct).any(axis=0)
+    constant = complete & (np.ptp(np.where(complete, distinct, 0.0), axis=0) == 0)
+    d_low[constant] = d_high[constant] = distinct[0, constant]
+    varying = complete & ~constant
+    if varying.any():
         result = stats.bootstrap(
-            (values[:, complete],),
+            (distinct[:, varying],),
             np.median,
             axis=0,
             vectorized=True,
@@ -131,12 +271,43 @@ def median_band(
             n_resamples=n_resamples,
             rng=seed,
         )
-        low[complete] = result.confidence_interval.low
-        high[complete] = result.confidence_interval.high
-    return median, low, high
+        d_low[varying] = result.confidence_interval.low
+        d_high[varying] = result.confidence_interval.high
+    return median, d_low[column_of], d_high[column_of]
 
 
-def seed_matrix(curves: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """``column`` of one objective and strategy as a (seeds, budget points) matrix."""
-    wide = curves.pivot(index="seed", columns="budget", values=column)
+def seed_matrix(
+    curves: pd.DataFrame, column: str, axis: Axis = "budget"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` of one objective and strategy as a (seeds, grid points) matrix."""
+    wide = curves.pivot(index="seed", columns=axis, values=column)
     return wide.columns.to_numpy(dtype=float), wide.to_numpy(dtype=float)
+
+
+def overhead(runs: pd.DataFrame) -> pd.DataFrame:
+    """Optimizer time per trial (ask + tell, in milliseconds): the median over
+    objectives and seeds of each strategy at each trial number."""
+    ms = (runs["t_ask"] + runs["t_tell"]) * 1e3
+    frame = runs[["strategy", "trial"]].assign(ms=ms)
+    return frame.groupby(["strategy", "trial"], sort=True)["ms"].median().reset_index()
+
+
+def overhead_table(runs: pd.DataFrame, window: int = 10) -> pd.DataFrame:
+    """Per strategy: trials, median ms per trial over all trials, over each run's
+    first ``window`` trials and over its last ``window`` trials, and their ratio
+    (how the optimizer's cost grows with the number of trials)."""
+    ms = (runs["t_ask"] + runs["t_tell"]) * 1e3
+    frame = runs[["strategy", "objective", "seed", "trial"]].assign(ms=ms)
+    last_trial = frame.groupby(["strategy", "objective", "seed"])["trial"].transform("max")
+    first = frame[frame["trial"] < window]
+    last = frame[frame["trial"] > last_trial - window]
+    table = pd.DataFrame(
+        {
+            "trials": frame.groupby("strategy")["ms"].size(),
+            "median_ms": frame.groupby("strategy")["ms"].median(),
+            "first_ms": first.groupby("strategy")["ms"].median(),
+            "last_ms": last.groupby("strategy")["ms"].median(),
+        }
+    )
+    table["growth"] = table["last_ms"] / table["first_ms"]
+    return table.reset_index().sort_values("median_ms", ignore_index=True)
