@@ -137,12 +137,15 @@ def test_report_writes_figures_and_a_summary_from_stored_runs(tmp_path, suite):
     assert main(["run", str(suite), "--results", str(results), "--jobs", "1"]) == 0
     assert main(["report", str(results / "tiny")]) == 0
     report = results / "tiny" / "report"
-    for name in ("branin", "forrester-1of2"):
+    for name in ("best_vs_budget", "best_vs_time", "rank_vs_budget", "final_regret", "overhead"):
         assert (report / "figures" / f"{name}.png").stat().st_size > 10_000
         assert (report / "figures" / f"{name}.svg").exists()
     summary = pd.read_csv(report / "summary.csv")
     assert len(summary) == 4 and set(summary["seeds"]) == {2}
-    assert "![branin](figures/branin.png)" in (report / "report.md").read_text()
+    markdown = (report / "report.md").read_text()
+    assert "![Best found against budget](figures/best_vs_budget.png)" in markdown
+    assert "forrester-1of2 (budget 9, 2 seeds)" in markdown
+    assert (report / "index.html").read_text().count("data:image/png;base64,") == 5
 
 
 def test_report_without_runs_says_what_to_do(tmp_path, caplog):

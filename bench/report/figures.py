@@ -49,11 +49,10 @@ def regret_curves(curves: pd.DataFrame, axis: Axis, colours: dict, path: Path) -
         if axis == "seconds":
             ax.set_xscale("log")
         _thin_log_ticks(ax)
-        ax.set_title(f"{objective} ({seeds} seeds)")
+        ax.set_title(f"{objective}: median of {seeds} seeds, 95% band")
         ax.set_xlabel(AXIS_LABELS[axis])
         ax.set_ylabel(f"{data['regret_kind'].iloc[0]} (log)")
     _legend(fig, colours, curves["strategy"].unique())
-    fig.suptitle("median over seeds with a 95% bootstrap band; lower is better")
     return _save(fig, path)
 
 
