@@ -45,11 +45,19 @@ def _objective(group: pd.DataFrame, baseline: str) -> str:
             f" It is better than {baseline} search (Wilcoxon signed-rank on paired seeds, "
             f"Holm-adjusted p = {best['p_holm']:.2g})."
         )
-    else:
+    elif best["verdict"] == "worse":
+        text += (
+            f" Yet it is worse than {baseline} search on paired seeds (Wilcoxon signed-rank, "
+            f"Holm-adjusted p = {best['p_holm']:.2g}): its median is lower, but it loses on "
+            "most seeds."
+        )
+    elif best["verdict"] == "no difference":
         text += (
             f" It is not distinguishable from {baseline} search at the 5% level "
             f"(Holm-adjusted p = {best['p_holm']:.2g})."
         )
+    else:
+        text += f" Too few paired seeds to test it against {baseline} search."
     text += (
         f" Against {baseline} ({len(compared)} comparison{'s' if len(compared) != 1 else ''}, "
         f"Holm-corrected at {ALPHA:g}): "
