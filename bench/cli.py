@@ -6,6 +6,7 @@ import argparse
 import logging
 import math
 import os
+import shlex
 import sys
 import time
 from collections import Counter
@@ -30,11 +31,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.setLevel(logging.INFO)
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.command(args))
     except (SuiteError, RegistryError, SignatureDrift) as exc:
         log.error("error: %s", exc)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        log.error("interrupted before any run started; nothing was changed")
+        return EXIT_INTERRUPTED
+
+
+def default_jobs() -> int:
+    """One worker per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,10 +72,24 @@ def _parser() -> argparse.ArgumentParser:
         help="results root; the suite's runs go to RESULTS/<suite> (default: results)",
     )
     p_run.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds per evaluation; a longer one is recorded as a 'timeout' trial",
+    )
+    p_run.add_argument(
         "--jobs",
         type=int,
-        default=os.cpu_count() or 1,
+        default=default_jobs(),
         help="parallel runs; 1 runs in-process for debugging (default: one per core)",
+    )
+    p_run.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local process pool (default) or an existing Dask cluster (with --address)",
+    )
+    p_run.add_argument(
+        "--address", help="the Dask scheduler, tcp://HOST:PORT (with --executor dask)"
     )
     _plugin_option(p_run)
     p_run.set_defaults(command=cmd_run)
@@ -119,13 +143,22 @@ class SignatureDrift(RuntimeError):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bench.environment import environment
-    from bench.execute import execute
+    from bench.execute import Interrupted, execute
     from bench.progress import Progress
     from bench.store import Store
 
     suite = load_suite(args.suite).narrow(
-        strategies=args.strategies, objectives=args.objectives, seeds=args.seeds, budget=args.budget
+        strategies=args.strategies,
+        objectives=args.objectives,
+        seeds=args.seeds,
+        budget=args.budget,
+        timeout=args.timeout,
     )
+    if args.executor == "dask" and not args.address:
+        log.error(
+            "error: --executor dask needs --address tcp://HOST:PORT (a running Dask scheduler)"
+        )
+        return EXIT_USAGE
     registry = default_registry(tuple(str(Path(p).resolve()) for p in args.plugin))
     registry.check_plugins()
     specs, objectives = plan(suite, registry)
@@ -166,40 +199,69 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcomes = []
     try:
         outcomes = execute(
-            pending, store.root, jobs=args.jobs, plugins=registry.plugins, progress=progress
-        )
-    except KeyboardInterrupt:
-        status = "interrupted"
-        log.error(
-            "interrupted: completed runs are stored in %s; run the same command again to resume",
+            pending,
             store.root,
+            jobs=args.jobs,
+            executor=args.executor,
+            address=args.address,
+            plugins=registry.plugins,
+            progress=progress,
         )
-    errored = [o for o in outcomes if o.error is not None]
+    except Interrupted as interrupt:
+        status = "interrupted"
+        outcomes = interrupt.outcomes
+    ran = [o for o in outcomes if o.skipped is None]
+    skipped = [o for o in outcomes if o.skipped is not None]
+    errored = [o for o in ran if o.error is not None]
     if errored and status == "complete":
         status = "errored"
     manifest["last_run"].update(
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         seconds=round(time.monotonic() - t0, 3),
-        ran=len(outcomes),
+        ran=len(ran),
         errored=[o.spec.key for o in errored],
+        skipped=len(skipped),
         status=status,
     )
     store.write_manifest(manifest)
     for outcome in errored:
-        log.error("run %s errored:\n%s", outcome.spec.key, outcome.error)
-    failed_trials = sum(o.failed for o in outcomes)
+        log.error("run %s errored:\n%s", outcome.spec.key, outcome.error.rstrip())
     log.info(
-        "%s: %d runs ran in %.1fs (%d failed trials, %d errored runs); results in %s",
+        "%s: %d runs ran in %.1fs (%d failed trials, %d timeouts, %d errored runs); results in %s",
         status,
-        len(outcomes),
+        len(ran),
         time.monotonic() - t0,
-        failed_trials,
+        sum(o.failed for o in ran),
+        sum(o.timeouts for o in ran),
         len(errored),
         store.root,
     )
+    if skipped:
+        log.info(
+            "%d runs left to another process running the same suite (claimed or stored by it)",
+            len(skipped),
+        )
+    if errored:
+        log.error(
+            "errored runs (stored with their traceback; retried by the next run):\n%s",
+            "\n".join(f"  {o.spec.key}: {_last_line(o.error)}" for o in errored),
+        )
     if status == "interrupted":
+        log.error(
+            "interrupted: %d runs completed and stored in %s, %d not run; "
+            "run the same command again to resume: %s",
+            len(ran) - len(errored),
+            store.root,
+            len(pending) - len(ran) - len(skipped),
+            shlex.join(["python", "-m", "bench", *args.argv]),
+        )
         return EXIT_INTERRUPTED
     return EXIT_ERRORED if errored else 0
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 def check_signatures(

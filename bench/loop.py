@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from typing import Any
+from typing import Any, Literal
 
 from bench.budget import Budget
+from bench.deadline import TrialTimeout, deadline
 from bench.objective import Objective
 from bench.registry import Registry, default_registry
 from bench.space import SpaceError
@@ -28,32 +29,49 @@ def run(
     *,
     suite: str = "",
     registry: Registry | None = None,
+    timeout: float | None = None,
+    on_error: Literal["raise", "record"] = "raise",
 ) -> Trace:
     """Run ``strategy`` on ``objective`` with ``seed`` until ``budget`` is spent.
 
     Names may carry options (``"random[scale=linear]"``). Each trial is timed
     in three parts (ask, evaluate, tell, in seconds). An objective that raises
-    or returns a non-finite value is a failed trial: it is told as ``None`` and
-    still costs its budget. The run stops when the budget is spent, when the
-    next suggestion costs more than what is left, or when the strategy raises
-    ``Exhausted``. A strategy that raises, or suggests a configuration outside
-    the space, ends the run with the exception.
+    or returns a non-finite value is a failed trial; one that runs longer than
+    ``timeout`` seconds is interrupted and recorded with status ``timeout``.
+    Either is told as ``None`` and still costs its budget. The run stops when
+    the budget is spent, when the next suggestion costs more than what is left,
+    or when the strategy raises ``Exhausted``. A strategy that raises, or
+    suggests a configuration outside the space, ends the run: with the
+    exception (``on_error="raise"``), or with the trials so far and the
+    traceback in ``Trace.error`` (``on_error="record"``).
     """
     registry = registry or default_registry()
     s_variant, s_class = _strategy(strategy, registry)
     o_variant, obj = _objective(objective, registry)
     budget = Budget(budget) if not isinstance(budget, Budget) else budget.fresh()
-    searcher = s_class(
-        obj.space, seed=seed, budget=budget, fidelity=obj.fidelity, **dict(s_variant.options)
-    )
     trace = Trace(suite, str(o_variant), str(s_variant), seed, obj.space)
     trace.meta.update(optimum=obj.optimum, budget=budget.evaluations)
-    _drive(searcher, obj, seed, budget, trace)
+    started = time.perf_counter()
+    try:
+        searcher = s_class(
+            obj.space, seed=seed, budget=budget, fidelity=obj.fidelity, **dict(s_variant.options)
+        )
+        _drive(searcher, obj, seed, budget, trace, timeout)
+    except Exception:
+        if on_error == "raise":
+            raise
+        trace.error = traceback.format_exc()
+    trace.meta["wall"] = time.perf_counter() - started
     return trace
 
 
 def _drive(
-    searcher: Strategy, objective: Objective, seed: int, budget: Budget, trace: Trace
+    searcher: Strategy,
+    objective: Objective,
+    seed: int,
+    budget: Budget,
+    trace: Trace,
+    timeout: float | None,
 ) -> None:
     space = objective.space
     fidelity = objective.fidelity
@@ -62,7 +80,6 @@ def _drive(
     incumbent_test = math.nan
     clock = time.perf_counter
     evaluate = objective.evaluate
-    started = clock()
     while not budget.exhausted:
         t0 = clock()
         try:
@@ -84,16 +101,25 @@ def _drive(
             break
         extras: Any = None
         try:
-            evaluation = evaluate(config, level, seed=seed)
+            with deadline(timeout):
+                evaluation = evaluate(config, level, seed=seed)
             value, cost, extras = float(evaluation.value), evaluation.cost, evaluation.extras
             status = "ok"
             if not math.isfinite(value):
                 trace.errors[len(trace)] = f"non-finite value {value!r}"
                 value, status = math.nan, "failed"
+        except TrialTimeout:
+            value, cost, status = math.nan, planned, "timeout"
         except Exception as exc:
             value, cost, status = math.nan, planned, "failed"
             trace.errors[len(trace)] = "".join(traceback.format_exception_only(exc)).strip()
         t2 = clock()
+        if timeout is not None and t2 - t1 > timeout and status != "timeout":
+            value, cost, status = math.nan, planned, "timeout"
+        if status == "timeout":
+            trace.errors[len(trace)] = (
+                f"evaluation took {t2 - t1:.3g} s, over the limit of {timeout:g} s"
+            )
         searcher.tell(suggestion, value if status == "ok" else None)
         t3 = clock()
         cum_cost = budget.spend(cost)
@@ -112,7 +138,6 @@ def _drive(
         trace.t_ask.append(t1 - t0)
         trace.t_eval.append(t2 - t1)
         trace.t_tell.append(t3 - t2)
-    trace.meta["wall"] = clock() - started
 
 
 def _refuse(searcher: Strategy, config: Any, space: Any, trial: int) -> None:

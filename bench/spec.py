@@ -18,7 +18,8 @@ class RunSpec:
     ``strategy`` and ``objective`` are canonical variant names; ``space`` is the
     objective's space description (it differs from the default when a suite
     restricts it); the source hashes cover the modules defining the strategy
-    and the objective, so editing either invalidates stored runs.
+    and the objective, so editing either invalidates stored runs. ``timeout``
+    is the per-trial time limit in seconds (None: no limit).
     """
 
     suite: str
@@ -29,6 +30,7 @@ class RunSpec:
     space: dict[str, Any]
     strategy_source: str
     objective_source: str
+    timeout: float | None = None
 
     @property
     def key(self) -> str:
@@ -36,9 +38,12 @@ class RunSpec:
 
     @property
     def hash(self) -> str:
-        """A content hash of the spec (the suite name excluded: it only names the folder)."""
+        """A content hash of the spec (the suite name excluded: it only names the
+        folder; no time limit hashes as before time limits existed)."""
         fields = asdict(self)
         del fields["suite"]
+        if fields["timeout"] is None:
+            del fields["timeout"]
         text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 

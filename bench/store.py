@@ -9,11 +9,19 @@ A run file is written under a hidden temporary name in its final folder and
 renamed into place when complete, so a crash never leaves a half file and
 readers (which skip hidden files) never see one. Each file carries its spec
 and spec hash in the Parquet metadata; a stored run is reused only if the
-hash matches.
+hash matches. A run whose strategy raised is stored too, with the trials it
+completed and its traceback (``error`` in the metadata); it counts as not
+done, so the next ``run`` retries it.
+
+Before a run starts, its driver claims it: an exclusive ``flock`` on a hidden
+lock file beside the run file. A second process finds the claim taken and
+leaves the run alone; the kernel drops the claim when its holder exits,
+however it exits (kill -9 included), so a dead driver never blocks a rerun.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -30,7 +38,7 @@ from bench.spec import RunSpec
 from bench.trace import Trace
 
 METADATA_KEY = b"tunebench"
-RunState = Literal["missing", "stored", "stale"]
+RunState = Literal["missing", "stored", "stale", "errored"]
 
 
 def path_segment(name: str) -> str:
@@ -64,7 +72,24 @@ class Store:
             meta = read_metadata(path)
         except (OSError, pa.ArrowInvalid, ValueError, KeyError):
             return "stale"
-        return "stored" if meta.get("spec_hash") == spec.hash else "stale"
+        if meta.get("spec_hash") != spec.hash:
+            return "stale"
+        return "errored" if meta.get("error") else "stored"
+
+    def claim(self, spec: RunSpec) -> Claim | None:
+        """Claim ``spec`` for this process, or None if another process holds it.
+        Removes temporary files a killed writer of this run left behind."""
+        path = self.path(spec)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.parent / f".{path.stem}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+            leftover.unlink(missing_ok=True)
+        return Claim(fd)
 
     def write(self, trace: Trace, spec: RunSpec) -> Path:
         """Store ``trace`` atomically (temporary file, fsync, rename)."""
@@ -75,6 +100,7 @@ class Store:
             "spec": spec.to_json(),
             "spec_hash": spec.hash,
             "errors": {str(k): v for k, v in trace.errors.items()},
+            "error": trace.error,
             **trace.meta,
         }
         table = table.replace_schema_metadata(
@@ -97,7 +123,9 @@ class Store:
         if self.runs.is_dir():
             yield from sorted(p for p in self.runs.rglob("*.parquet") if not p.name.startswith("."))
 
-    def read(self, files: Iterable[Path] | None = None) -> Iterator[tuple[pa.Table, dict[str, Any]]]:
+    def read(
+        self, files: Iterable[Path] | None = None
+    ) -> Iterator[tuple[pa.Table, dict[str, Any]]]:
         """Each run file of ``files`` (default: every stored run) as its table and
         its tunebench metadata, read once."""
         for path in self.files() if files is None else files:
@@ -126,6 +154,24 @@ class Store:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.manifest_path)
+
+
+class Claim:
+    """A held claim on one run; ``release`` (or process exit) frees it."""
+
+    def __init__(self, fd: int):
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> Claim:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def runs_frame(tables: list[pa.Table], where: Path) -> pd.DataFrame:

@@ -7,6 +7,7 @@ strategies = ["random", "grid", "random[scale=linear]"]
 objectives = ["branin", "hartmann6"]
 seeds = 10          # the first 10 seeds (0..9), or a list such as [0, 3, 7]
 budget = 50         # full-evaluation equivalents per run
+timeout = 60        # optional: seconds per evaluation; a longer one is a 'timeout' trial
 
 [space.branin]      # optional: search an objective over other bounds or scales
 x1 = { low = -5.0, high = 0.0 }
@@ -29,7 +30,7 @@ from bench.spec import RunSpec, source_hash
 from bench.strategy import StrategyUnavailable
 
 SUITES_DIR = Path(__file__).parent / "suites"
-KEYS = ("description", "strategies", "objectives", "seeds", "budget", "space")
+KEYS = ("description", "strategies", "objectives", "seeds", "budget", "timeout", "space")
 DIMENSION_KEYS = ("low", "high", "scale", "choices")
 
 
@@ -49,6 +50,7 @@ class Suite:
     objectives: tuple[str, ...]
     seeds: tuple[int, ...]
     budget: float
+    timeout: float | None = None
     spaces: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
     narrowed: Mapping[str, Any] = field(default_factory=dict)
 
@@ -59,6 +61,7 @@ class Suite:
         objectives: Sequence[str] | None = None,
         seeds: Sequence[int] | None = None,
         budget: float | None = None,
+        timeout: float | None = None,
     ) -> Suite:
         """The suite with some of its lists replaced (from the command line)."""
         changes: dict[str, Any] = {}
@@ -70,6 +73,8 @@ class Suite:
             changes["seeds"] = tuple(seeds)
         if budget is not None:
             changes["budget"] = budget
+        if timeout is not None:
+            changes["timeout"] = timeout
         if not changes:
             return self
         errors = _check_shape(
@@ -135,6 +140,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
         objectives=tuple(data["objectives"]),
         seeds=tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds),
         budget=float(data["budget"]),
+        timeout=float(data["timeout"]) if "timeout" in data else None,
         spaces=data.get("space", {}),
     )
 
@@ -182,6 +188,17 @@ def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
         ):
             errors.append(
                 f"{where}, key {prefix + 'budget'!r}: expected a positive number of full evaluations, got {budget!r}"
+            )
+    if "timeout" in data:
+        timeout = data["timeout"]
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 < timeout < float("inf")
+        ):
+            errors.append(
+                f"{where}, key {prefix + 'timeout'!r}: expected a positive number of seconds per "
+                f"evaluation, got {timeout!r}"
             )
     if "description" in data and not isinstance(data["description"], str):
         errors.append(f"{where}, key 'description': expected a string")
@@ -251,6 +268,7 @@ def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Obj
             space=objective.space.describe(),
             strategy_source=source_hash(target),
             objective_source=source_hash(type(objective)),
+            timeout=suite.timeout,
         )
         for o_name, objective in objectives.items()
         for s_name, target in strategies.items()

@@ -58,6 +58,7 @@ class Trace:
     t_tell: list[float] = field(default_factory=list)
     errors: dict[int, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
 
     def __len__(self) -> int:
         return len(self.configs)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main, parse_seeds
+from bench.store import read_metadata
 
 SUITE = """
 description = "test suite"
@@ -127,9 +128,20 @@ def test_an_errored_run_is_reported_the_others_are_stored_and_the_exit_status_is
     args = ["run", str(suite), "--results", str(tmp_path / "r"), "--plugin", str(plugin)]
     assert main([*args, "--jobs", "2"]) == 1
     assert "crashy gave up" in caplog.text
-    assert len(list((tmp_path / "r" / "tiny" / "runs").rglob("*.parquet"))) == 4
+    assert "errored runs (stored with their traceback; retried by the next run)" in caplog.text
+    files = sorted((tmp_path / "r" / "tiny" / "runs").rglob("*.parquet"))
+    assert len(files) == 8
+    crashed = [read_metadata(p) for p in files if "crashy" in str(p)]
+    assert len(crashed) == 4
+    for meta in crashed:
+        assert "RuntimeError: crashy gave up" in meta["error"]
+        assert 'raise RuntimeError("crashy gave up")' in meta["error"]
+    assert all(len(pd.read_parquet(p)) == 2 for p in files if "crashy" in str(p))
     manifest = json.loads((tmp_path / "r" / "tiny" / "manifest.json").read_text())
     assert manifest["last_run"]["status"] == "errored" and len(manifest["last_run"]["errored"]) == 4
+    caplog.clear()
+    assert main([*args, "--jobs", "1"]) == 1
+    assert "4 stored, 4 to run" in caplog.text
 
 
 def test_report_writes_figures_and_a_summary_from_stored_runs(tmp_path, suite):

@@ -45,6 +45,7 @@ class Stored:
     runs: pd.DataFrame
     optima: dict[str, float | None]
     manifest: dict[str, Any]
+    errored: tuple[str, ...] = ()
 
     @property
     def samples(self) -> dict[str, list[float]]:
@@ -59,15 +60,19 @@ class Stored:
 def load(root: str | Path) -> Stored:
     """Stored trial rows of a suite folder, each objective's optimum and the manifest.
 
-    Where the suite has a manifest, only runs of its last definition (the
+    Errored runs (stored with the traceback of a strategy that raised) are left
+    out and named in ``errored``. Where the suite has a manifest, only runs of its last definition (the
     strategies, objectives, seeds and budget of the last ``run``) are kept, so
     runs left over from an earlier definition never mix into the medians.
     """
     store = Store(root)
     manifest = store.read_manifest()
-    keep, optima, left_out = [], {}, 0
+    keep, optima, left_out, errored = [], {}, 0, []
     for table, meta in store.read():
-        if manifest is None or _in_definition(meta["spec"], manifest):
+        spec = meta["spec"]
+        if meta.get("error"):
+            errored.append(f"{spec['objective']} / {spec['strategy']} / seed={spec['seed']}")
+        elif manifest is None or _in_definition(spec, manifest):
             keep.append(table)
             optima[meta["spec"]["objective"]] = meta.get("optimum")
         else:
@@ -79,7 +84,13 @@ def load(root: str | Path) -> Stored:
         )
     if not keep:
         raise FileNotFoundError(f"no stored runs of the suite's last definition under {store.runs}")
-    return Stored(runs_frame(keep, store.runs), optima, manifest or {})
+    if errored:
+        log.warning(
+            "left out %d errored runs (their strategy raised; see each file's metadata): %s",
+            len(errored),
+            ", ".join(errored),
+        )
+    return Stored(runs_frame(keep, store.runs), optima, manifest or {}, tuple(errored))
 
 
 def _in_definition(spec: dict, manifest: dict) -> bool:
@@ -171,6 +182,13 @@ def _sections(
                 f"runs: {runs.groupby(['objective', 'strategy', 'seed']).ngroups}, "
                 f"trials: {len(runs)}, failed trials: {int((runs['status'] != 'ok').sum())}",
                 *_last_run(manifest),
+                *(
+                    [
+                        f"errored runs, left out of every figure and table: {', '.join(stored.errored)}"
+                    ]
+                    if stored.errored
+                    else []
+                ),
             ],
             tables=[
                 Table(
