@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick report test lint perf-loop perf-wrappers perf-objectives lock clean
+.PHONY: setup bench quick report test lint perf-loop perf-wrappers perf-objectives perf-scale lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ perf-wrappers: $(STAMP)  ## tunebench vs each library's native ask/tell loop, 10
 
 perf-objectives: $(STAMP)  ## cost per evaluation of every objective (synthetic: 1 point and a batch; MLPs: 3 configs)
 	$(BIN)/python benchmarks/perf_objectives.py
+
+perf-scale: $(STAMP)  ## one suite with --jobs 1, --jobs 2 and a 2-worker loopback Dask cluster: speedups and lower bound
+	$(BIN)/python benchmarks/perf_scale.py
 
 clean:  ## remove .venv and caches (results are kept)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import signal
+import sys
 import traceback
 from collections import deque
 from collections.abc import Sequence
@@ -127,6 +128,17 @@ class InProcess:
         pass
 
 
+def _preload() -> list[str]:
+    """Modules the fork server imports once, so that each worker starts with the
+    harness and every strategy and objective module the driver loaded."""
+    loaded = [
+        name
+        for name in list(sys.modules)
+        if name.split(".")[0] in ("strategies", "objectives") and "." in name
+    ]
+    return ["bench.execute", *sorted(loaded)]
+
+
 def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threadpool_limits(1)
@@ -142,10 +154,10 @@ class LocalPool:
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_preload())
         return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("forkserver"),
-            initializer=_init_worker,
+            max_workers=self.workers, mp_context=context, initializer=_init_worker
         )
 
     def submit(self, spec: RunSpec, plugins: tuple[str, ...]) -> Future:
