@@ -3,8 +3,8 @@ what the tests and ``make perf-scale`` use, and a way to try ``--executor dask``
 without a real cluster.
 
 For a real cluster start ``dask scheduler`` on one machine and ``dask worker
-tcp://SCHEDULER:8786 --nthreads 1`` on each of the others (one worker process
-per core); on SLURM, PBS or Kubernetes use Dask's own deployers (dask-jobqueue,
+tcp://SCHEDULER:8786 --nthreads 1 --nworkers N --preload bench.worker`` on each
+of the others (N = its cores); on SLURM, PBS or Kubernetes use Dask's own deployers (dask-jobqueue,
 dask-kubernetes) and pass the scheduler's address to ``--address``.
 """
 
@@ -80,6 +80,8 @@ def loopback_cluster(workers: int = 2, *, timeout: float = 90.0) -> Iterator[str
                             "1",
                             "--no-nanny",
                             "--no-dashboard",
+                            "--preload",
+                            "bench.worker",
                             "--local-directory",
                             str(folder / f"worker-{index}"),
                         ],
