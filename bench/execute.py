@@ -146,8 +146,9 @@ def _init_worker() -> None:
 
 class LocalPool:
     """A pool of ``jobs`` worker processes (forkserver), one BLAS thread each.
-    Workers ignore Ctrl-C: the driver stops them. A worker that dies (killed,
-    out of memory) fails only the runs it held; the pool is restarted."""
+    Workers ignore Ctrl-C: the driver stops them. When a worker dies (killed,
+    out of memory) the pool fails every run in flight; ``execute`` restarts the
+    pool and retries each of those runs once."""
 
     def __init__(self, jobs: int):
         self.workers = jobs
@@ -246,6 +247,7 @@ def execute(
     queue = deque(specs)
     in_flight: dict[Any, tuple[RunSpec, Claim]] = {}
     outcomes: list[Outcome] = []
+    retried: set[str] = set()
 
     def finish(outcome: Outcome) -> None:
         outcomes.append(outcome)
@@ -275,6 +277,13 @@ def execute(
                 with claim:
                     try:
                         trace = future.result()
+                    except BrokenProcessPool:
+                        if spec.hash not in retried:
+                            retried.add(spec.hash)
+                            queue.appendleft(spec)
+                            continue
+                        finish(Outcome(spec, error=traceback.format_exc()))
+                        continue
                     except Exception:
                         finish(Outcome(spec, error=traceback.format_exc()))
                         continue

@@ -265,6 +265,34 @@ def test_a_suite_killed_with_sigkill_resumes_to_the_same_values(tmp_path, slow_s
     pd.testing.assert_frame_equal(values(results), reference)
 
 
+def grandchildren(pid: int) -> list[int]:
+    """Processes whose parent is a child of ``pid``: the pool's workers, forked by
+    the fork server that the driver started."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    children = {child for child, parent in parents.items() if parent == pid}
+    return sorted(child for child, parent in parents.items() if parent in children)
+
+
+def test_a_worker_killed_with_sigkill_is_replaced_and_its_runs_retried(tmp_path, slow_suite):
+    suite, reference = slow_suite
+    results = tmp_path / "r"
+    process = start(bench_command(suite, results, 2))
+    wait_for_files(results, 2, process)
+    workers = grandchildren(process.pid)
+    assert workers, "no worker process found"
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert "complete: " in err
+    assert len(stored(results)) == 16
+    pd.testing.assert_frame_equal(values(results), reference)
+
+
 def test_two_drivers_on_one_results_folder_store_every_run_once(tmp_path, slow_suite):
     suite, reference = slow_suite
     results = tmp_path / "r"
