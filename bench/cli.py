@@ -99,6 +99,27 @@ def _parser() -> argparse.ArgumentParser:
     p_report.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     p_report.set_defaults(command=cmd_report)
 
+    p_new = sub.add_parser(
+        "new-strategy", help="write a template strategy plugin and its contract test"
+    )
+    p_new.add_argument("name", help="the new strategy's registry name, kebab-case (my-search)")
+    p_new.add_argument(
+        "--path", type=Path, default=Path("."), help="folder to write into (default: .)"
+    )
+    p_new.set_defaults(command=cmd_new_strategy)
+
+    p_check = sub.add_parser(
+        "check-strategy", help="run the shared contract on one strategy and list pass/fail"
+    )
+    p_check.add_argument("target", help="a registered strategy name, or a plugin file path.py")
+    p_check.add_argument(
+        "--model-based",
+        action="store_true",
+        help="also require it to beat random search on Branin (for model-based searchers)",
+    )
+    _plugin_option(p_check)
+    p_check.set_defaults(command=cmd_check_strategy)
+
     p_list = sub.add_parser("list", help="list strategies, objectives and suites")
     p_list.add_argument("what", nargs="?", choices=("strategies", "objectives", "suites"))
     _plugin_option(p_list)
@@ -351,6 +372,45 @@ def cmd_report(args: argparse.Namespace) -> int:
         len(written),
     )
     return 0
+
+
+def cmd_new_strategy(args: argparse.Namespace) -> int:
+    from bench.scaffold import ScaffoldError, new_strategy
+
+    try:
+        written = new_strategy(args.name, args.path, default_registry())
+    except ScaffoldError as exc:
+        log.error("error: %s", exc)
+        return EXIT_USAGE
+    strategy_file, test_file = written
+    sys.stdout.write(
+        f"wrote {strategy_file} (strategy {args.name!r}: random search to start from) "
+        f"and {test_file} (its contract test)\n"
+        f"next: edit ask/tell, then\n"
+        f"  python -m bench check-strategy {strategy_file}\n"
+        f"  python -m bench run quick --plugin {strategy_file} --strategies random,tpe,{args.name}\n"
+    )
+    return 0
+
+
+def cmd_check_strategy(args: argparse.Namespace) -> int:
+    from bench.check import check_strategy, render, strategies_to_check
+
+    plugins = [*args.plugin]
+    if args.target.endswith(".py"):
+        if not Path(args.target).is_file():
+            log.error("error: no plugin file %s", args.target)
+            return EXIT_USAGE
+        plugins.append(args.target)
+    plugins_resolved = tuple(dict.fromkeys(str(Path(p).resolve()) for p in plugins))
+    registry = default_registry(plugins_resolved)
+    registry.check_plugins()
+    failed = False
+    for name in strategies_to_check(args.target, registry):
+        results = check_strategy(name, plugins_resolved, model_based=args.model_based)
+        sys.stdout.write(render(name, registry.strategies[name].source, results) + "\n")
+        failed = failed or any(r.outcome == "fail" for r in results)
+    return 1 if failed else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:

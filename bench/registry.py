@@ -236,7 +236,7 @@ class Registry:
             spec.loader.exec_module(module)
         except Exception as exc:
             del sys.modules[module_name]
-            self.broken.append(Broken(source, _format(exc)))
+            self.broken.append(Broken(source, _plugin_error(exc, path)))
             return
         self._collect(module, source, list(KINDS))
 
@@ -245,6 +245,21 @@ class Registry:
         for broken in self.broken:
             if broken.source.startswith("plugin "):
                 raise RegistryError(f"{broken.source} failed to load:\n{broken.error}")
+
+
+def _plugin_error(exc: BaseException, path: Path) -> str:
+    """An exception raised while importing plugin file ``path``: where in the
+    file, the original exception, and for a missing package what to do."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+    where = f"at {path}:{frames[-1].lineno}: {frames[-1].line}\n" if frames else ""
+    text = where + _format(exc)
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        text += (
+            f"\nthe plugin imports {exc.name!r}, which is not installed here: install it "
+            f"(pip install {exc.name.split('.')[0]}) or, if only one strategy needs it, import it "
+            f"inside that strategy and list it in its `requires`"
+        )
+    return text
 
 
 def _format(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ loop, on small deterministic objectives defined here.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 
@@ -28,7 +29,7 @@ from bench.loop import run
 from bench.objective import Evaluation, Fidelity, Objective
 from bench.registry import default_registry
 from bench.space import Categorical, Float, Int, Space, Value
-from bench.strategy import Strategy
+from bench.strategy import Exhausted, Strategy
 
 TIMING = ["t_ask", "t_eval", "t_tell"]
 
@@ -204,17 +205,61 @@ class StrategyContract:
     def test_same_seed_gives_the_same_run(self, strategy):
         _, first = self._frame(strategy, 3)
         _, second = self._frame(strategy, 3)
+        a, b = first["config"].tolist(), second["config"].tolist()
+        trial = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+        assert trial is None and len(a) == len(b), (
+            "not reproducible: two runs with seed 3 differ"
+            + (f" at trial {trial}: {a[trial]} then {b[trial]}" if trial is not None else "")
+            + "; draw every random number from a generator seeded with `seed` "
+            "(never the global numpy/random state or the clock)"
+        )
         pd.testing.assert_frame_equal(first, second)
 
+    def _proposals(self, strategy: type[Strategy] | str, seed: int, count: int = 10) -> list[str]:
+        """What the strategy proposes in its first ``count`` asks, driven directly
+        (not through the loop, so that a suggestion outside the space does not
+        end the probe: this checks the seed alone)."""
+        if isinstance(strategy, str):
+            variant, cls = default_registry().strategy(strategy)
+            options = dict(variant.options)
+        else:
+            cls, options = strategy, {}
+        objective = self._objective(strategy)
+        budget = Budget(count)
+        searcher = cls(
+            objective.space, seed=seed, budget=budget, fidelity=objective.fidelity, **options
+        )
+        proposals = []
+        while not budget.exhausted:
+            try:
+                suggestion = searcher.ask()
+            except Exhausted:
+                break
+            proposals.append(json.dumps([suggestion.config, suggestion.fidelity], default=str))
+            inside = objective.space.contains(suggestion.config)
+            value = (
+                objective.evaluate(suggestion.config, suggestion.fidelity, seed=seed).value
+                if inside
+                else None
+            )
+            searcher.tell(suggestion, value)
+            budget.spend(objective.cost(suggestion.fidelity))
+        return proposals
+
     def test_different_seeds_give_different_runs(self, strategy):
-        _, first = self._frame(strategy, 0)
-        _, second = self._frame(strategy, 1)
-        assert first["config"].tolist() != second["config"].tolist()
+        first = self._proposals(strategy, 0)
+        second = self._proposals(strategy, 1)
+        assert first != second, (
+            "seeds 0 and 1 gave the same configurations: the strategy ignores its `seed` "
+            "(seed its generator with it: np.random.default_rng(seed))"
+        )
 
     def test_never_exceeds_the_budget(self, strategy):
         for budget in (1, 7, self.budget):
             trace = run(strategy, self._objective(strategy), 0, Budget(budget))
-            assert sum(trace.cost) <= budget + 1e-9
+            assert sum(trace.cost) <= budget + 1e-9, (
+                f"budget overrun: spent {sum(trace.cost):g} of a budget of {budget:g}"
+            )
             assert trace.cum_cost[-1] <= budget + 1e-9
             assert trace.cum_cost[-1] == pytest.approx(math.fsum(trace.cost))
 

@@ -1,0 +1,123 @@
+"""``python -m bench check-strategy NAME|path.py``: the shared strategy contract
+(``bench.testing.StrategyContract``) run on one strategy, as a readable list.
+
+The checks are the very tests every built-in passes in the test suite; this
+runs them through pytest in this process and reports each with its reason.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from bench.registry import Registry, RegistryError
+
+Outcome = Literal["pass", "fail", "skip"]
+
+TEST_MODULE = """
+import pytest
+
+from bench.registry import default_registry
+from bench.testing import StrategyContract
+
+STRATEGY = default_registry({plugins!r}).strategy({name!r})[1]
+
+
+class TestContract(StrategyContract):
+    @pytest.fixture
+    def strategy(self):
+        return STRATEGY
+
+    @pytest.fixture
+    def model_based(self):
+        return {model_based!r}
+"""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    outcome: Outcome
+    reason: str = ""
+
+
+class _Collector:
+    """A pytest plugin that keeps each contract test's outcome and reason."""
+
+    def __init__(self) -> None:
+        self.results: list[CheckResult] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call" and report.passed:
+            return
+        check = report.nodeid.rsplit("::", 1)[-1].removeprefix("test_").replace("_", " ")
+        if report.passed:
+            self.results.append(CheckResult(check, "pass"))
+        elif report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            self.results.append(CheckResult(check, "skip", reason.removeprefix("Skipped: ")))
+        else:
+            self.results.append(CheckResult(check, "fail", _reason(report)))
+
+
+def _reason(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[0].startswith("AssertionError: "):
+        lines[0] = lines[0].removeprefix("AssertionError: ")
+    return "\n".join(lines[:6])
+
+
+def strategies_to_check(target: str, registry: Registry) -> list[str]:
+    """The strategy names ``target`` means: a registered name, or every strategy
+    defined in a plugin file (``path.py``, which ``registry`` must have loaded)."""
+    if target.endswith(".py"):
+        source = f"plugin {Path(target).resolve()}"
+        names = [name for name, entry in registry.strategies.items() if entry.source == source]
+        if not names:
+            raise RegistryError(f"{target} defines no Strategy subclass with a `name`")
+        return sorted(names)
+    registry.resolve("strategy", target)
+    return [target]
+
+
+def check_strategy(name: str, plugins: tuple[str, ...], *, model_based: bool) -> list[CheckResult]:
+    """Run every contract check on strategy ``name`` (registered, or from ``plugins``)."""
+    with tempfile.TemporaryDirectory(prefix="tunebench-check-") as scratch:
+        folder = Path(scratch)
+        (folder / "pytest.ini").write_text("[pytest]\n")
+        test = folder / "test_contract.py"
+        test.write_text(TEST_MODULE.format(plugins=plugins, name=name, model_based=model_based))
+        collector = _Collector()
+        status = pytest.main(
+            [str(test), "-p", "no:cacheprovider", "-p", "no:terminal",
+             "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)],
+            plugins=[collector],
+        )  # fmt: skip
+        if not collector.results:
+            raise RegistryError(f"the contract could not run on {name!r} (pytest status {status})")
+        return collector.results
+
+
+def render(name: str, source: str, results: list[CheckResult]) -> str:
+    """The pass/fail list ``check-strategy`` prints."""
+    lines = [f"strategy {name!r} ({source}) against the shared contract:"]
+    for result in results:
+        lines.append(f"  {result.outcome.upper():<4}  {result.check}")
+        reason = result.reason
+        if result.outcome == "skip" and "model-based" in reason:
+            reason += " (check-strategy --model-based requires it)"
+        if reason:
+            lines += [f"        {line}" for line in reason.splitlines()]
+    failed = sum(r.outcome == "fail" for r in results)
+    passed = sum(r.outcome == "pass" for r in results)
+    lines.append(
+        f"{passed} passed, {failed} failed, {len(results) - passed - failed} skipped"
+        + ("" if failed else ": the strategy meets the contract")
+    )
+    return "\n".join(lines)

@@ -1,0 +1,185 @@
+"""Adding a strategy: an installed distribution found through its entry point,
+`new-strategy` output passing `check-strategy` unmodified, a broken copy failing
+with its specific reasons, and the errors a plugin author meets."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=cwd, capture_output=True, text=True, env=env
+    )
+
+
+def test_an_installed_distribution_is_discovered_through_its_entry_point_and_runs(tmp_path):
+    site = tmp_path / "site"
+    package = site / "tunebench_ext"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        textwrap.dedent('''
+        """A strategy shipped by a third-party distribution."""
+        import numpy as np
+
+        from bench import Strategy
+
+
+        class CentreFirst(Strategy):
+            """Tries the centre of the space, then samples at random."""
+            name = "centre-first"
+
+            def __init__(self, space, *, seed, budget, fidelity=None):
+                super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+                self.rng = np.random.default_rng(seed)
+
+            def ask(self):
+                if self.suggested == 0:
+                    return self.suggest(self.space.from_unit([0.5] * len(self.space)))
+                return self.suggest(self.space.sample(self.rng))
+
+            def tell(self, suggestion, value):
+                pass
+        ''')
+    )
+    info = site / "tunebench_ext-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tunebench-ext\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[tunebench.strategies]\ncentre-first = tunebench_ext:CentreFirst\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
+
+    listed = bench("list", "strategies", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "centre-first" in listed.stdout and "Tries the centre" in listed.stdout
+
+    suite = tmp_path / "ext.toml"
+    suite.write_text(
+        'strategies = ["random", "centre-first"]\nobjectives = ["branin"]\nseeds = 2\nbudget = 6\n'
+    )
+    ran = bench("run", str(suite), "--results", str(tmp_path / "r"), "--jobs", "2", env=env)
+    assert ran.returncode == 0, ran.stderr
+    rows = pd.read_parquet(tmp_path / "r" / "ext" / "runs" / "branin" / "centre-first")
+    assert len(rows) == 12
+    assert rows.loc[rows["trial"] == 0, "param_x1"].tolist() == [2.5, 2.5]
+
+    without = bench("list", "strategies")
+    assert "centre-first" not in without.stdout
+
+
+def test_new_strategy_output_passes_check_strategy_unmodified(tmp_path):
+    made = bench("new-strategy", "my-search", "--path", str(tmp_path))
+    assert made.returncode == 0, made.stderr
+    strategy_file, test_file = tmp_path / "my_search.py", tmp_path / "test_my_search.py"
+    assert strategy_file.is_file() and test_file.is_file()
+    assert f"python -m bench check-strategy {strategy_file}" in made.stdout
+
+    checked = bench("check-strategy", str(strategy_file))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "strategy 'my-search'" in checked.stdout
+    assert "FAIL" not in checked.stdout
+    assert "7 passed, 0 failed, 1 skipped: the strategy meets the contract" in checked.stdout
+
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert tested.returncode == 0, tested.stdout
+    assert "7 passed, 1 skipped" in tested.stdout
+
+    again = bench("new-strategy", "my-search", "--path", str(tmp_path))
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+
+
+def test_a_broken_copy_fails_with_the_out_of_space_and_the_ignored_seed_reasons(tmp_path):
+    assert bench("new-strategy", "broken-search", "--path", str(tmp_path)).returncode == 0
+    path = tmp_path / "broken_search.py"
+    source = path.read_text()
+    source = source.replace(
+        "self.rng = np.random.default_rng(seed)", "self.rng = np.random.default_rng(0)"
+    )
+    source = source.replace(
+        "        config = self.space.sample(self.rng)\n",
+        "        config = self.space.sample(self.rng)\n        config['x'] = 7.5\n",
+    )
+    path.write_text(source)
+    checked = bench("check-strategy", str(path))
+    assert checked.returncode == 1
+    out = checked.stdout
+    assert "FAIL  suggestions inside the space with the right types" in out
+    assert "'x'=7.5 is outside" in out
+    assert "FAIL  different seeds give different runs" in out
+    assert "seeds 0 and 1 gave the same configurations: the strategy ignores its `seed`" in out
+
+
+def test_check_strategy_accepts_a_registered_name():
+    checked = bench("check-strategy", "random")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "strategy 'random' (strategies/random_search.py)" in checked.stdout or (
+        "strategy 'random' (" in checked.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            "class NoName(Strategy):\n    'x'\n    def ask(self): pass\n    def tell(self, s, v): pass\n",
+            "defines no `name`",
+        ),
+        (
+            "class Clash(Strategy):\n    'x'\n    name = 'tpe'\n"
+            "    def ask(self): pass\n    def tell(self, s, v): pass\n",
+            "defined by module strategies.optuna_samplers and by plugin",
+        ),
+        (
+            "import not_a_module_anyone_installed\n",
+            "'not_a_module_anyone_installed', which is not installed here: install it",
+        ),
+        ("def broken(:\n", "SyntaxError"),
+    ],
+    ids=["missing-name", "name-clash", "missing-package", "syntax-error"],
+)
+def test_plugin_mistakes_say_what_to_do(tmp_path, caplog, body, message):
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text("from bench import Strategy\n" + body)
+    suite = tmp_path / "s.toml"
+    suite.write_text('strategies = ["random"]\nobjectives = ["branin"]\nseeds = 1\nbudget = 2\n')
+    status = main(["run", str(suite), "--results", str(tmp_path / "r"), "--plugin", str(plugin)])
+    assert status == 2
+    assert message in caplog.text
+    assert str(plugin) in caplog.text
+
+
+def test_a_suggestion_with_a_missing_or_extra_key_names_both(tmp_path, caplog):
+    plugin = tmp_path / "keys.py"
+    plugin.write_text(
+        textwrap.dedent('''
+        from bench import Strategy
+
+        class WrongKeys(Strategy):
+            """Forgets x2 and invents y."""
+            name = "wrong-keys"
+            def ask(self):
+                return self.suggest({"x1": 0.0, "y": 1.0})
+            def tell(self, suggestion, value):
+                pass
+        ''')
+    )
+    suite = tmp_path / "s.toml"
+    suite.write_text(
+        'strategies = ["wrong-keys"]\nobjectives = ["branin"]\nseeds = 1\nbudget = 2\n'
+    )
+    args = ["run", str(suite), "--results", str(tmp_path / "r"), "--plugin", str(plugin)]
+    assert main([*args, "--jobs", "1"]) == 1
+    assert "missing ['x2']" in caplog.text and "unexpected ['y']" in caplog.text
