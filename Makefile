@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick report test lint perf-loop perf-wrappers perf-objectives perf-scale lock clean
+.PHONY: setup bench quick lessons report test lint perf-loop perf-wrappers perf-objectives perf-scale lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ bench: $(STAMP)  ## run the default suite (resumes), then write its report
 quick: $(STAMP)  ## a small suite in well under two minutes, then its report
 	$(BIN)/python -m bench run quick $(RUN_FLAGS)
 	$(BIN)/python -m bench report $(RESULTS)/quick
+
+LESSONS := lessons-grid-25 lessons-grid-100 lessons-synthetic lessons-mlp
+
+lessons: $(STAMP)  ## the lessons suites (resuming), then the lessons page results/lessons/index.html
+	for suite in $(LESSONS); do $(BIN)/python -m bench run $$suite $(RUN_FLAGS) || exit $$?; done
+	$(BIN)/python -m bench lessons --results $(RESULTS)
 
 report: $(STAMP)  ## regenerate the report of SUITE (default: default) from stored runs only
 	$(BIN)/python -m bench report $(RESULTS)/$(SUITE)

@@ -120,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     _plugin_option(p_check)
     p_check.set_defaults(command=cmd_check_strategy)
 
+    p_lessons = sub.add_parser(
+        "lessons", help="the lessons section from the stored lessons-* suites (make lessons)"
+    )
+    p_lessons.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    p_lessons.set_defaults(command=cmd_lessons)
+
     p_list = sub.add_parser("list", help="list strategies, objectives and suites")
     p_list.add_argument("what", nargs="?", choices=("strategies", "objectives", "suites"))
     _plugin_option(p_list)
@@ -411,6 +417,24 @@ def cmd_check_strategy(args: argparse.Namespace) -> int:
         sys.stdout.write(render(name, registry.strategies[name].source, results) + "\n")
         failed = failed or any(r.outcome == "fail" for r in results)
     return 1 if failed else 0
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    from bench.report.lessons_report import write_lessons
+
+    t0 = time.monotonic()
+    try:
+        written = write_lessons(args.results)
+    except FileNotFoundError as exc:
+        log.error("error: %s", exc)
+        return EXIT_USAGE
+    log.info(
+        "lessons written to %s in %.1fs (%d files)",
+        args.results / "lessons",
+        time.monotonic() - t0,
+        len(written),
+    )
+    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:

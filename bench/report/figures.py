@@ -33,7 +33,7 @@ def regret_curves(curves: pd.DataFrame, axis: Axis, colours: dict, path: Path) -
     """One panel per objective: median regret over seeds (log) with its bootstrap
     95% band, one line per strategy, against budget or wall time."""
     objectives = sorted(curves["objective"].unique())
-    fig, axes = _panels(len(objectives))
+    fig, axes = panels(len(objectives))
     for ax, objective in zip(axes, objectives):
         data = curves[curves["objective"] == objective]
         floor = FLOORS[data["regret_kind"].iloc[0]]
@@ -53,12 +53,12 @@ def regret_curves(curves: pd.DataFrame, axis: Axis, colours: dict, path: Path) -
         ax.set_xlabel(AXIS_LABELS[axis])
         ax.set_ylabel(f"{data['regret_kind'].iloc[0]} (log)")
     _legend(fig, colours, curves["strategy"].unique())
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def rank_curves(mean_rank: pd.DataFrame, colours: dict, path: Path, objectives: int) -> list[Path]:
     """Mean rank over seeds and objectives (1 = best, at the top) against budget."""
-    fig, (ax,) = _panels(1, width=7.0)
+    fig, (ax,) = panels(1, width=7.0)
     for strategy, rows in mean_rank.groupby("strategy", sort=True):
         ax.step(
             rows["budget"], rows["mean_rank"], where="post", color=colours[strategy], linewidth=1.6
@@ -68,14 +68,14 @@ def rank_curves(mean_rank: pd.DataFrame, colours: dict, path: Path, objectives: 
     ax.set_ylabel("mean rank (1 = best)")
     ax.set_title(f"average rank over seeds and {objectives} objective(s)")
     _legend(fig, colours, mean_rank["strategy"].unique())
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def final_distributions(final: pd.DataFrame, colours: dict, path: Path) -> list[Path]:
     """One panel per objective: each strategy's final regret over seeds (box and
     points, log scale), strategies ordered by median."""
     objectives = sorted(final["objective"].unique())
-    fig, axes = _panels(len(objectives), height=0.28 * final["strategy"].nunique() + 1.4)
+    fig, axes = panels(len(objectives), height=0.28 * final["strategy"].nunique() + 1.4)
     for ax, objective in zip(axes, objectives):
         data = final[final["objective"] == objective].assign(
             regret=lambda f: f["regret"].clip(lower=FLOORS[f["regret_kind"].iloc[0]])
@@ -108,12 +108,12 @@ def final_distributions(final: pd.DataFrame, colours: dict, path: Path) -> list[
         ax.set_title(f"{objective} at budget {data['budget'].max():g}")
         ax.set_xlabel(f"final {data['regret_kind'].iloc[0]} (log)")
         ax.set_ylabel("")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def overhead_curves(overhead: pd.DataFrame, colours: dict, path: Path) -> list[Path]:
     """Optimizer time per trial (ask + tell, ms, log) against trial number."""
-    fig, (ax,) = _panels(1, width=7.0)
+    fig, (ax,) = panels(1, width=7.0)
     for strategy, rows in overhead.groupby("strategy", sort=True):
         ax.plot(
             rows["trial"] + 1, rows["ms"].clip(lower=1e-3), color=colours[strategy], linewidth=1.2
@@ -124,7 +124,7 @@ def overhead_curves(overhead: pd.DataFrame, colours: dict, path: Path) -> list[P
     ax.set_ylabel("ask + tell per trial (ms, log)")
     ax.set_title("optimizer overhead: median over objectives and seeds")
     _legend(fig, colours, overhead["strategy"].unique())
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def validation_vs_test(final: pd.DataFrame, path: Path) -> list[Path]:
@@ -137,7 +137,7 @@ def validation_vs_test(final: pd.DataFrame, path: Path) -> list[Path]:
         var_name="split",
         value_name="error",
     ).replace({"split": {"best": "validation (tuned on)", "incumbent_test": "test (held out)"}})
-    fig, axes = _panels(len(objectives), height=0.35 * final["strategy"].nunique() + 1.4)
+    fig, axes = panels(len(objectives), height=0.35 * final["strategy"].nunique() + 1.4)
     for ax, objective in zip(axes, objectives):
         data = long[long["objective"] == objective]
         order = data[data["split"].str.startswith("test")].groupby("strategy")["error"].median()
@@ -158,7 +158,7 @@ def validation_vs_test(final: pd.DataFrame, path: Path) -> list[Path]:
         handles, labels = ax.get_legend_handles_labels()
         ax.get_legend().remove()
     fig.legend(handles, labels, loc="outside right upper", fontsize="small")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _thin_log_ticks(ax: plt.Axes, decades: float = 3.0) -> None:
@@ -169,7 +169,7 @@ def _thin_log_ticks(ax: plt.Axes, decades: float = 3.0) -> None:
             axis.set_minor_locator(NullLocator())
 
 
-def _panels(count: int, *, width: float = 4.6, height: float = 3.4) -> tuple[plt.Figure, list]:
+def panels(count: int, *, width: float = 4.6, height: float = 3.4) -> tuple[plt.Figure, list]:
     columns = min(count, 3)
     rows = math.ceil(count / columns)
     with sns.axes_style("whitegrid"):
@@ -192,7 +192,7 @@ def _legend(fig: plt.Figure, colours: dict, strategies) -> None:
     fig.legend(handles, names, title="strategy", loc="outside right upper", fontsize="small")
 
 
-def _save(fig: plt.Figure, path: Path) -> list[Path]:
+def save(fig: plt.Figure, path: Path) -> list[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in FORMATS:

@@ -1,0 +1,395 @@
+"""The tuning folklore, measured: seven claims, each with its numbers and a
+verdict computed from stored runs (``bench.report.verdict``), never by hand.
+
+Each lesson reads the runs of one of the ``lessons-*`` suites and returns a
+``Lesson``: the claim, the tidy frame its figure is drawn from, its verdicts,
+and a table. If the data disagree with the folklore, the verdict says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bench.report import Stored
+from bench.report.metrics import (
+    add_regret,
+    final_rows,
+    full_fidelity,
+    incumbent_curves,
+    references,
+)
+from bench.report.verdict import Verdict, paired_verdict
+from bench.space import space_from_description
+
+#: Budgets (full-evaluation equivalents) at which lesson 5 reads the advantage.
+GROWTH_BUDGETS = (10, 25, 50, 100)
+
+
+@dataclass
+class Lesson:
+    number: int
+    title: str
+    claim: str
+    verdicts: list[tuple[str, Verdict]] = field(default_factory=list)
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+
+
+def _curves(stored: Stored) -> pd.DataFrame:
+    refs = references(stored.runs, stored.optima, stored.samples)
+    return add_regret(incumbent_curves(stored.runs, "budget"), refs)
+
+
+def _final(stored: Stored, column: str = "regret") -> pd.DataFrame:
+    """(objective, seed) x strategy of ``column`` at the final budget."""
+    final = final_rows(_curves(stored))
+    return final.pivot_table(index=["objective", "seed"], columns="strategy", values=column)
+
+
+def random_vs_grid(by_budget: Mapping[int, Stored]) -> Lesson:
+    """Lesson 1 from the ``lessons-grid-<budget>`` suites."""
+    lesson = Lesson(
+        1,
+        "Random search beats grid search when few hyperparameters matter",
+        "random search finds a lower regret than grid search with the same number of trials",
+    )
+    rows = []
+    for budget, stored in sorted(by_budget.items()):
+        final = _final(stored)
+        for objective, group in final.groupby(level="objective"):
+            verdict = paired_verdict(
+                lesson.claim, group["random"], group["grid"], unit="decades of regret", log=True
+            )
+            lesson.verdicts.append((f"{objective}, {budget} trials", verdict))
+            for strategy in ("random", "grid"):
+                for seed, value in group[strategy].droplevel("objective").items():
+                    rows.append((objective, budget, strategy, seed, value))
+    lesson.data = pd.DataFrame(rows, columns=["objective", "budget", "strategy", "seed", "regret"])
+    return lesson
+
+
+def log_vs_linear(stored: Stored) -> Lesson:
+    """Lesson 2 from ``lessons-mlp``: random search with log / log1m scales vs linear."""
+    lesson = Lesson(
+        2,
+        "Sample the learning rate on a log scale and momentum as 1-beta on a log scale",
+        "random search on log / log1m scales reaches a lower validation error than on linear scales",
+    )
+    final = _final(stored, "best")
+    linear = "random[scale=linear]"
+    for objective, group in final.groupby(level="objective"):
+        verdict = paired_verdict(
+            lesson.claim, group["random"], group[linear], unit="validation error"
+        )
+        lesson.verdicts.append((objective, verdict))
+    lesson.data = _curves(stored).query("strategy in ['random', @linear]")
+    return lesson
+
+
+def coarse_to_fine(stored: Stored) -> Lesson:
+    """Lesson 3 from ``lessons-synthetic``: coarse-to-fine at three zoom factors."""
+    lesson = Lesson(
+        3,
+        "Coarse-to-fine improves on random search at the same budget, depending on the zoom",
+        "coarse-to-fine finds a lower regret than random search with the same budget",
+    )
+    final = _final(stored)
+    zooms = [s for s in final.columns if s.startswith("coarse-to-fine")]
+    rows = []
+    for objective, group in final.groupby(level="objective"):
+        for strategy in zooms:
+            verdict = paired_verdict(
+                lesson.claim, group[strategy], group["random"], unit="decades of regret", log=True
+            )
+            lesson.verdicts.append((f"{objective}, {strategy}", verdict))
+            rows.append(
+                (objective, _zoom(strategy), verdict.effect, verdict.ci_low, verdict.ci_high)
+            )
+    lesson.data = pd.DataFrame(rows, columns=["objective", "zoom", "effect", "ci_low", "ci_high"])
+    return lesson
+
+
+def _zoom(strategy: str) -> float:
+    if "zoom=" not in strategy:
+        return 0.5
+    return float(strategy.split("zoom=")[1].split(",")[0].rstrip("]"))
+
+
+def budget_to_reach(curves: pd.DataFrame, target: float) -> float:
+    """The budget at which one run's incumbent first reaches ``target`` (inf if never)."""
+    reached = curves.loc[curves["best"] <= target, "budget"]
+    return float(reached.min()) if len(reached) else np.inf
+
+
+def hyperband_compute(stored: Stored) -> Lesson:
+    """Lesson 4 from ``lessons-mlp``: the budget each needs to reach random search's
+    median final validation error (and a looser target: its median at a third)."""
+    lesson = Lesson(
+        4,
+        "Hyperband reaches random search's validation error with a fraction of the compute",
+        "Hyperband needs less budget than random search to reach the target",
+    )
+    curves = _curves(stored)
+    rows = []
+    budget = curves["budget"].max()
+    for objective, group in curves.groupby("objective"):
+        random = group[group["strategy"] == "random"]
+        at_end = random[random["budget"] == random["budget"].max()]["best"].median()
+        third = random[np.isclose(random["budget"], round(budget / 3))]["best"].median()
+        for label, target in (
+            ("final median of random", at_end),
+            ("median of random at a third", third),
+        ):
+            needs = {
+                strategy: group[group["strategy"] == strategy]
+                .groupby("seed")
+                .apply(budget_to_reach, target, include_groups=False)
+                for strategy in ("random", "hyperband")
+            }
+            capped = {s: v.replace(np.inf, 2 * budget) for s, v in needs.items()}
+            verdict = paired_verdict(
+                lesson.claim,
+                capped["hyperband"],
+                capped["random"],
+                unit="decades of budget",
+                log=True,
+            )
+            lesson.verdicts.append((f"{objective}, target {target:.4f} ({label})", verdict))
+            rows.append(
+                {
+                    "objective": objective,
+                    "target": f"{target:.4f} ({label})",
+                    "random: median budget": _budget_text(needs["random"], budget),
+                    "hyperband: median budget": _budget_text(needs["hyperband"], budget),
+                    "hyperband / random": f"{10**-verdict.effect:.2f}",
+                }
+            )
+    lesson.table = pd.DataFrame(rows)
+    lesson.data = curves.query("strategy in ['random', 'hyperband']")
+    lesson.notes.append(
+        "A run that never reaches a target counts as needing twice the suite's budget."
+    )
+    return lesson
+
+
+def _budget_text(needs: pd.Series, budget: float) -> str:
+    median = float(np.median(needs))
+    reached = int(np.isfinite(needs).sum())
+    text = f"{median:.3g}" if np.isfinite(median) else f"> {budget:g}"
+    return f"{text} ({reached}/{len(needs)} reach it)"
+
+
+def model_based_growth(stored: Stored, mlp: Stored | None = None) -> Lesson:
+    """Lesson 5 from ``lessons-synthetic`` (and the MLP evaluation times of
+    ``lessons-mlp``): the advantage of TPE and GP over random search at growing
+    budgets, and the trial at which their optimizer time per trial exceeds an
+    evaluation."""
+    lesson = Lesson(
+        5,
+        "Model-based search beats random search more as the budget grows",
+        "the model-based searcher's advantage over random search grows with the budget",
+    )
+    curves = _curves(stored)
+    rows = []
+    for objective, group in curves.groupby("objective"):
+        grid = np.sort(group["budget"].unique())
+        for model in ("tpe", "gp"):
+            advantage = {}
+            for budget in GROWTH_BUDGETS:
+                point = (
+                    grid[np.searchsorted(grid, budget - 1e-9)] if budget <= grid[-1] else grid[-1]
+                )
+                at = group[np.isclose(group["budget"], point)].pivot(
+                    index="seed", columns="strategy", values="regret"
+                )
+                effect = np.log10(at["random"].clip(lower=1e-12)) - np.log10(
+                    at[model].clip(lower=1e-12)
+                )
+                advantage[budget] = effect
+                rows.append(
+                    (
+                        objective,
+                        model,
+                        budget,
+                        float(effect.median()),
+                        float(effect.quantile(0.25)),
+                        float(effect.quantile(0.75)),
+                    )
+                )
+            first, last = GROWTH_BUDGETS[1], GROWTH_BUDGETS[-1]
+            verdict = paired_verdict(
+                lesson.claim, -advantage[last], -advantage[first], unit="decades of regret"
+            )
+            lesson.verdicts.append((f"{objective}, {model}: {first} vs {last} trials", verdict))
+    lesson.data = pd.DataFrame(
+        rows, columns=["objective", "strategy", "budget", "advantage", "q25", "q75"]
+    )
+    overhead = stored.runs[stored.runs["strategy"].isin(["tpe", "gp"])]
+    per_trial = (
+        overhead.assign(ms=(overhead["t_ask"] + overhead["t_tell"]) * 1e3)
+        .groupby(["strategy", "trial"])["ms"]
+        .median()
+        .reset_index()
+    )
+    synthetic_ms = float(stored.runs["t_eval"].median() * 1e3)
+    lesson.notes.append(f"median evaluation time of the synthetic functions: {synthetic_ms:.3g} ms")
+    table = []
+    mlp_ms = np.nan
+    if mlp is not None:
+        full = mlp.runs[(mlp.runs["status"] == "ok") & full_fidelity(mlp.runs)]
+        mlp_ms = float(full["t_eval"].median() * 1e3)
+        lesson.notes.append(f"median full evaluation time of the MLPs: {mlp_ms:.4g} ms")
+    for strategy, rows_ in per_trial.groupby("strategy"):
+        over_synthetic = rows_.loc[rows_["ms"] > synthetic_ms, "trial"]
+        over_mlp = rows_.loc[rows_["ms"] > 0.1 * mlp_ms, "trial"] if np.isfinite(mlp_ms) else []
+        table.append(
+            {
+                "strategy": strategy,
+                "ask + tell at the last trial (ms)": f"{rows_['ms'].iloc[-1]:.3g}",
+                "first trial costing more than a synthetic evaluation": _first(over_synthetic),
+                "first trial costing more than 10% of an MLP evaluation": _first(over_mlp),
+            }
+        )
+    lesson.table = pd.DataFrame(table)
+    return lesson
+
+
+def _first(trials) -> str:
+    return str(int(trials.iloc[0]) + 1) if len(trials) else "none"
+
+
+def importance(stored: Stored, *, resamples: int = 10, seed: int = 0) -> Lesson:
+    """Lesson 6 from ``lessons-mlp``: optuna's fANOVA importance on every
+    successful full-fidelity evaluation of every strategy, in each dimension's
+    unit-cube coordinate (its log / log1m scale), with a bootstrap over runs."""
+    import optuna
+
+    lesson = Lesson(
+        6,
+        "The learning rate matters most",
+        "the learning rate is the most important hyperparameter",
+    )
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    rows, firsts = [], []
+    rng = np.random.default_rng(seed)
+    for objective, runs in stored.runs.groupby("objective"):
+        space = space_from_description(stored.manifest["signatures"][objective]["space"])
+        ok = runs[(runs["status"] == "ok") & full_fidelity(runs)]
+        keys = ok[["strategy", "seed"]].drop_duplicates().to_numpy()
+        draws = [None] + [keys[rng.integers(0, len(keys), len(keys))] for _ in range(resamples)]
+        first = []
+        for draw in draws:
+            sample = (
+                ok
+                if draw is None
+                else pd.concat([ok[(ok["strategy"] == s) & (ok["seed"] == k)] for s, k in draw])
+            )
+            scores = _fanova(sample, space, seed)
+            if draw is None:
+                rows += [(objective, name, value) for name, value in scores.items()]
+            else:
+                first.append(max(scores, key=scores.get))
+        share = first.count("learning_rate_init") / len(first)
+        firsts.append((objective, share))
+        top = max((r for r in rows if r[0] == objective), key=lambda r: r[2])[1]
+        lesson.notes.append(
+            f"{objective}: {len(ok)} evaluations; most important: {top}; the learning rate "
+            f"ranks first in {share:.0%} of {resamples} bootstrap resamples of the runs"
+        )
+    lesson.data = pd.DataFrame(rows, columns=["objective", "parameter", "importance"])
+    lesson.table = (
+        lesson.data.pivot(index="parameter", columns="objective", values="importance")
+        .sort_values(lesson.data["objective"].iloc[0], ascending=False)
+        .map("{:.3f}".format)
+        .reset_index()
+    )
+    lesson.verdicts = [
+        (objective, _share_verdict(lesson.claim, share, resamples)) for objective, share in firsts
+    ]
+    return lesson
+
+
+def _share_verdict(claim: str, share: float, resamples: int) -> Verdict:
+    holds = "supported" if share >= 0.9 else "contradicted" if share <= 0.1 else "inconclusive"
+    return Verdict(claim, share, share, share, np.nan, resamples, "share of resamples", holds)
+
+
+def _fanova(sample: pd.DataFrame, space, seed: int) -> dict[str, float]:
+    import optuna
+    from optuna.distributions import FloatDistribution
+    from optuna.importance import FanovaImportanceEvaluator
+
+    names = space.names
+    study = optuna.create_study()
+    distributions = {name: FloatDistribution(0.0, 1.0) for name in names}
+    trials = []
+    for config, value in zip(sample["config"], sample["value"]):
+        unit = space.to_unit(json.loads(config))
+        trials.append(
+            optuna.trial.create_trial(
+                params={n: float(u) for n, u in zip(names, unit)},
+                distributions=distributions,
+                value=float(value),
+            )
+        )
+    study.add_trials(trials)
+    return optuna.importance.get_param_importances(
+        study, evaluator=FanovaImportanceEvaluator(seed=seed), normalize=True
+    )
+
+
+def optimism(stored: Stored) -> Lesson:
+    """Lesson 7 from ``lessons-mlp``: incumbent's test error minus its validation
+    error, and how it changes with the number of trials."""
+    lesson = Lesson(
+        7,
+        "Validation error is optimistic, more so after more trials",
+        "the incumbent's test error exceeds its validation error",
+    )
+    curves = _curves(stored)
+    curves = curves[curves["strategy"] == "random"].assign(
+        optimism=lambda f: f["incumbent_test"] - f["best"]
+    )
+    budget = curves["budget"].max()
+    early = round(budget / 6)
+    for objective, group in curves.groupby("objective"):
+        final = group[group["budget"] == budget].set_index("seed")
+        lesson.verdicts.append(
+            (
+                f"{objective}, after {budget:g} trials",
+                paired_verdict(lesson.claim, final["best"], final["incumbent_test"], unit="error"),
+            )
+        )
+        start = group[np.isclose(group["budget"], early)].set_index("seed")
+        lesson.verdicts.append(
+            (
+                f"{objective}, growth from {early:g} to {budget:g} trials",
+                paired_verdict(
+                    "the optimism grows with the number of trials",
+                    start["optimism"],
+                    final["optimism"],
+                    unit="error",
+                ),
+            )
+        )
+    lesson.data = curves[["objective", "seed", "budget", "optimism"]]
+    return lesson
+
+
+__all__ = [
+    "Lesson",
+    "budget_to_reach",
+    "coarse_to_fine",
+    "hyperband_compute",
+    "importance",
+    "log_vs_linear",
+    "model_based_growth",
+    "optimism",
+    "random_vs_grid",
+]

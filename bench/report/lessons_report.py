@@ -1,0 +1,105 @@
+"""``python -m bench lessons``: the lessons section, from the stored runs of the
+``lessons-*`` suites (``make lessons`` runs them first), written to
+``<results>/lessons/index.html`` and ``report.md``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from bench.report import lessons as lesson_of
+from bench.report import load
+from bench.report.lesson_figures import draw
+from bench.report.page import Figure, Section, Table, render_html, render_markdown
+
+SUITES = ("lessons-grid-25", "lessons-grid-100", "lessons-synthetic", "lessons-mlp")
+
+
+def write_lessons(results: str | Path) -> list[Path]:
+    """Compute the seven lessons from ``results/lessons-*`` and write the page."""
+    results = Path(results)
+    missing = [s for s in SUITES if not (results / s / "runs").is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"no stored runs of {', '.join(missing)} under {results}: run `make lessons` "
+            "(or `python -m bench run <suite>` for each) first"
+        )
+    stored = {name: load(results / name) for name in SUITES}
+    mlp, synthetic = stored["lessons-mlp"], stored["lessons-synthetic"]
+    lessons = [
+        lesson_of.random_vs_grid({25: stored["lessons-grid-25"], 100: stored["lessons-grid-100"]}),
+        lesson_of.log_vs_linear(mlp),
+        lesson_of.coarse_to_fine(synthetic),
+        lesson_of.hyperband_compute(mlp),
+        lesson_of.model_based_growth(synthetic, mlp),
+        lesson_of.importance(mlp),
+        lesson_of.optimism(mlp),
+    ]
+    out = results / "lessons"
+    written, sections = [], []
+    summary = []
+    for lesson in lessons:
+        files = draw(lesson, out / "figures" / f"lesson{lesson.number}")
+        written += files
+        counts = pd.Series([v.holds for _, v in lesson.verdicts]).value_counts()
+        overall = ", ".join(f"{n} {k}" for k, n in counts.items())
+        summary.append(f"{lesson.number}. {lesson.title}: {overall}.")
+        verdict_rows = pd.DataFrame(
+            [
+                {
+                    "case": case,
+                    "verdict": v.holds,
+                    "effect": f"{v.effect:+.3g} {v.unit}",
+                    "95% CI": f"[{v.ci_low:+.3g}, {v.ci_high:+.3g}]",
+                    "p": "" if pd.isna(v.p_value) else f"{v.p_value:.2g}",
+                    "pairs": v.pairs,
+                }
+                for case, v in lesson.verdicts
+            ]
+        )
+        tables = [Table("Verdicts", verdict_rows)]
+        if len(lesson.table):
+            tables.append(Table("Numbers", lesson.table))
+        sections.append(
+            Section(
+                f"Lesson {lesson.number}: {lesson.title}",
+                paragraphs=[f"Claim: {lesson.claim}."],
+                items=[f"{case}: {v.sentence()}" for case, v in lesson.verdicts] + lesson.notes,
+                figures=[Figure(lesson.title, _captions[lesson.number], files[0])],
+                tables=tables,
+            )
+        )
+    sections.insert(
+        0,
+        Section(
+            "Verdicts",
+            paragraphs=[
+                "Each claim is tested on paired seeds (same seed, same objective instance): "
+                "the effect is the median over seeds of how much the claimed winner wins, with a "
+                "95% bootstrap confidence interval and a two-sided Wilcoxon signed-rank p-value. "
+                "Supported: the interval lies above 0 and p < 0.05; contradicted: below 0; "
+                "inconclusive otherwise. Computed from the stored runs, never written by hand."
+            ],
+            items=summary,
+        ),
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    title = "tunebench: the tuning folklore, measured"
+    (out / "index.html").write_text(render_html(title, sections), encoding="utf-8")
+    (out / "report.md").write_text(render_markdown(title, sections, out), encoding="utf-8")
+    return [*written, out / "index.html", out / "report.md"]
+
+
+_captions = {
+    1: "Final regret over seeds of random and grid search at 25 and 100 trials, per objective.",
+    2: "Median best validation error (quartile band) of random search on log / log1m scales "
+    "and on linear scales.",
+    3: "Median advantage of coarse-to-fine over random search (decades of regret, 95% CI) "
+    "against the zoom factor.",
+    4: "Median best validation error of Hyperband and random search against the budget spent.",
+    5: "Median advantage (quartile band) of TPE and GP over random search at growing budgets.",
+    6: "fANOVA importance of each hyperparameter from every full-fidelity evaluation.",
+    7: "Median (quartile band) of the incumbent's test error minus its validation error "
+    "as random search runs.",
+}
