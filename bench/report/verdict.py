@@ -34,15 +34,22 @@ class Verdict:
 
     def sentence(self) -> str:
         """The verdict in words, with its statistics."""
-        stats_text = (
-            f"median effect {self.effect:+.3g} {self.unit} "
-            f"[95% CI {self.ci_low:+.3g}, {self.ci_high:+.3g}], "
-            f"Wilcoxon p = {self.p_value:.2g}, {self.pairs} paired seeds"
-        )
+        if np.isnan(self.p_value):
+            stats_text = f"in {self.effect:.0%} of {self.pairs} bootstrap resamples"
+        else:
+            stats_text = (
+                f"median effect {self.effect:+.3g} {self.unit} "
+                f"[95% CI {self.ci_low:+.3g}, {self.ci_high:+.3g}], "
+                f"Wilcoxon p = {self.p_value:.2g}, {self.pairs} paired seeds"
+            )
         if self.holds == "supported":
             return f"Supported: {self.claim} ({stats_text})."
+        if self.holds == "contradicted" and np.isnan(self.p_value):
+            return f"Contradicted: '{self.claim}' holds only {stats_text}."
         if self.holds == "contradicted":
             return f"Contradicted: the data say the opposite of '{self.claim}' ({stats_text})."
+        if np.isnan(self.p_value):
+            return f"Inconclusive: '{self.claim}' holds {stats_text}."
         if self.ci_low <= 0 <= self.ci_high:
             return f"Inconclusive: the confidence interval includes 0 ({stats_text})."
         return (
