@@ -9,7 +9,10 @@ and a table. If the data disagree with the folklore, the verdict says so.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -267,7 +270,8 @@ def _first(trials) -> str:
 def importance(stored: Stored, *, resamples: int = 10, seed: int = 0) -> Lesson:
     """Lesson 6 from ``lessons-mlp``: optuna's fANOVA importance on every
     successful full-fidelity evaluation of every strategy, in each dimension's
-    unit-cube coordinate (its log / log1m scale), with a bootstrap over runs."""
+    unit-cube coordinate (its log / log1m scale), with a bootstrap over runs.
+    The fits (seeded, so the result does not depend on the order) run one per core."""
     import optuna
 
     lesson = Lesson(
@@ -278,23 +282,20 @@ def importance(stored: Stored, *, resamples: int = 10, seed: int = 0) -> Lesson:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rows, firsts = [], []
     rng = np.random.default_rng(seed)
+    context = multiprocessing.get_context("forkserver")
     for objective, runs in stored.runs.groupby("objective"):
         space = space_from_description(stored.manifest["signatures"][objective]["space"])
         ok = runs[(runs["status"] == "ok") & full_fidelity(runs)]
         keys = ok[["strategy", "seed"]].drop_duplicates().to_numpy()
-        draws = [None] + [keys[rng.integers(0, len(keys), len(keys))] for _ in range(resamples)]
-        first = []
-        for draw in draws:
-            sample = (
-                ok
-                if draw is None
-                else pd.concat([ok[(ok["strategy"] == s) & (ok["seed"] == k)] for s, k in draw])
-            )
-            scores = _fanova(sample, space, seed)
-            if draw is None:
-                rows += [(objective, name, value) for name, value in scores.items()]
-            else:
-                first.append(max(scores, key=scores.get))
+        draws = [keys[rng.integers(0, len(keys), len(keys))] for _ in range(resamples)]
+        samples = [ok] + [
+            pd.concat([ok[(ok["strategy"] == s) & (ok["seed"] == k)] for s, k in draw])
+            for draw in draws
+        ]
+        with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
+            fits = list(pool.map(_fanova, samples, [space] * len(samples), [seed] * len(samples)))
+        rows += [(objective, name, value) for name, value in fits[0].items()]
+        first = [max(scores, key=scores.get) for scores in fits[1:]]
         share = first.count("learning_rate_init") / len(first)
         firsts.append((objective, share))
         top = max((r for r in rows if r[0] == objective), key=lambda r: r[2])[1]
@@ -322,6 +323,8 @@ def _share_verdict(claim: str, share: float, resamples: int) -> Verdict:
 
 def _fanova(sample: pd.DataFrame, space, seed: int) -> dict[str, float]:
     import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     from optuna.distributions import FloatDistribution
     from optuna.importance import FanovaImportanceEvaluator
 
