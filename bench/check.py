@@ -7,6 +7,8 @@ runs them through pytest in this process and reports each with its reason.
 
 from __future__ import annotations
 
+import itertools
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,8 @@ import pytest
 from bench.registry import Registry, RegistryError
 
 Outcome = Literal["pass", "fail", "skip"]
+#: Each check gets its own test module name: pytest caches imported test modules.
+_COUNTER = itertools.count()
 
 TEST_MODULE = """
 import pytest
@@ -91,7 +95,7 @@ def check_strategy(name: str, plugins: tuple[str, ...], *, model_based: bool) ->
     with tempfile.TemporaryDirectory(prefix="tunebench-check-") as scratch:
         folder = Path(scratch)
         (folder / "pytest.ini").write_text("[pytest]\n")
-        test = folder / "test_contract.py"
+        test = folder / f"test_contract_{re.sub(r'[^a-z0-9]', '_', name)}_{next(_COUNTER)}.py"
         test.write_text(TEST_MODULE.format(plugins=plugins, name=name, model_based=model_based))
         collector = _Collector()
         status = pytest.main(

@@ -42,14 +42,18 @@ def deadline(seconds: float | None) -> Iterator[None]:
 
 @contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
+    active = True
+
     def expire(signum, frame):
-        raise TrialTimeout(f"evaluation exceeded its time limit of {seconds:g} s")
+        if active:
+            raise TrialTimeout(f"evaluation exceeded its time limit of {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
+        active = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 

@@ -253,8 +253,10 @@ def execute(
         outcomes.append(outcome)
         progress.update(outcome.failed + outcome.timeouts, outcome.error is not None)
 
+    window = 1 if isinstance(backend, InProcess) else 2 * backend.workers
+
     def fill() -> None:
-        while queue and len(in_flight) < 2 * backend.workers:
+        while queue and len(in_flight) < window:
             spec = queue.popleft()
             claim = store.claim(spec)
             if claim is None:
@@ -291,6 +293,11 @@ def execute(
                 finish(Outcome.of(spec, trace))
             fill()
     except BaseException as exc:
+        for future, (spec, _) in list(in_flight.items()):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                trace = future.result()
+                store.write(trace, spec)
+                outcomes.append(Outcome.of(spec, trace))
         backend.abort(list(in_flight))
         for _, claim in in_flight.values():
             claim.release()

@@ -325,3 +325,27 @@ def test_ctrl_c_stops_cleanly_keeps_completed_runs_and_says_how_to_resume(tmp_pa
     assert rerun.returncode == 0, rerun.stderr
     pd.testing.assert_frame_equal(values(results), reference)
     assert not math.isnan(reference["best"].iloc[-1])
+
+
+def test_ctrl_c_in_process_keeps_the_run_that_finished_before_it(tmp_path, monkeypatch):
+    import bench.execute as execute_module
+    from bench.execute import Interrupted, execute
+    from bench.registry import default_registry
+    from bench.suite import load_suite, plan
+
+    suite = tmp_path / "three.toml"
+    suite.write_text('strategies = ["random"]\nobjectives = ["branin"]\nseeds = 3\nbudget = 4\n')
+    specs, _ = plan(load_suite(suite), default_registry())
+    real, calls = execute_module.compute, []
+
+    def interrupted_on_the_second_run(spec, plugins=()):
+        calls.append(spec.seed)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(spec, plugins)
+
+    monkeypatch.setattr(execute_module, "compute", interrupted_on_the_second_run)
+    with pytest.raises(Interrupted) as interrupt:
+        execute(specs, tmp_path / "r", jobs=1)
+    assert [o.spec.seed for o in interrupt.value.outcomes] == [0]
+    assert [p.name for p in (tmp_path / "r" / "runs").rglob("*.parquet")] == ["seed=0.parquet"]

@@ -61,3 +61,23 @@ def test_budget_to_reach_is_the_first_budget_at_or_below_the_target():
     assert budget_to_reach(curve, 0.3) == 2.0
     assert budget_to_reach(curve, 0.1) == 4.0
     assert budget_to_reach(curve, 0.05) == float("inf")
+
+
+def test_series_are_paired_by_seed_not_by_position():
+    import pandas as pd
+
+    winner = pd.Series([1.0, 1.0, 1.0], index=[0, 1, 3])
+    loser = pd.Series([2.0, 5.0, 3.0], index=[3, 1, 2])
+    verdict = paired_verdict(CLAIM, winner, loser, unit="regret")
+    assert verdict.pairs == 2 and verdict.effect == pytest.approx(2.5)  # seeds 1 and 3: 4 and 1
+
+
+def test_at_budget_reads_the_first_grid_point_at_or_after_the_budget():
+    import pandas as pd
+
+    from bench.report.lessons import at_budget
+
+    curves = pd.DataFrame({"budget": [0.5, 1.2, 2.9, 3.4], "best": [4.0, 3.0, 2.0, 1.0]})
+    assert at_budget(curves, 1.0)["best"].tolist() == [3.0]
+    assert at_budget(curves, 3.4)["best"].tolist() == [1.0]
+    assert at_budget(curves, 10)["best"].tolist() == [1.0]

@@ -124,6 +124,15 @@ def _zoom(strategy: str) -> float:
     return float(strategy.split("zoom=")[1].split(",")[0].rstrip("]"))
 
 
+def at_budget(curves: pd.DataFrame, budget: float) -> pd.DataFrame:
+    """The rows of incumbent curves at the first grid point at or after ``budget``
+    (the last point if the grid ends before): the grid may be resampled, so an
+    exact budget need not be on it."""
+    grid = np.sort(curves["budget"].unique())
+    point = grid[min(np.searchsorted(grid, budget - 1e-9), len(grid) - 1)]
+    return curves[curves["budget"] == point]
+
+
 def budget_to_reach(curves: pd.DataFrame, target: float) -> float:
     """The budget at which one run's incumbent first reaches ``target`` (inf if never)."""
     reached = curves.loc[curves["best"] <= target, "budget"]
@@ -144,7 +153,7 @@ def hyperband_compute(stored: Stored) -> Lesson:
     for objective, group in curves.groupby("objective"):
         random = group[group["strategy"] == "random"]
         at_end = random[random["budget"] == random["budget"].max()]["best"].median()
-        third = random[np.isclose(random["budget"], round(budget / 3))]["best"].median()
+        third = at_budget(random, budget / 3)["best"].median()
         for label, target in (
             ("final median of random", at_end),
             ("median of random at a third", third),
@@ -369,7 +378,7 @@ def optimism(stored: Stored) -> Lesson:
                 paired_verdict(lesson.claim, final["best"], final["incumbent_test"], unit="error"),
             )
         )
-        start = group[np.isclose(group["budget"], early)].set_index("seed")
+        start = at_budget(group, early).set_index("seed")
         lesson.verdicts.append(
             (
                 f"{objective}, growth from {early:g} to {budget:g} trials",

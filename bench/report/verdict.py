@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from bench.report.stats import ALPHA
@@ -34,6 +35,8 @@ class Verdict:
 
     def sentence(self) -> str:
         """The verdict in words, with its statistics."""
+        if self.pairs == 0:
+            return f"No data: nothing to test '{self.claim}' on."
         if np.isnan(self.p_value):
             stats_text = f"in {self.effect:.0%} of {self.pairs} bootstrap resamples"
         else:
@@ -73,8 +76,11 @@ def paired_verdict(
     The effect per seed is ``loser - winner`` (or ``log10(loser / winner)``
     with ``log``, in decades: for regrets spanning orders of magnitude). The
     claim is supported when the 95% CI of the median effect lies above 0,
-    contradicted when it lies below 0, and inconclusive otherwise. Pairs with
-    a missing value are dropped."""
+    contradicted when it lies below 0, and inconclusive otherwise. Two Series
+    are paired by index (seed); pairs with a missing value are dropped."""
+    if isinstance(winner, pd.Series) and isinstance(loser, pd.Series):
+        joined = pd.concat([winner.rename("w"), loser.rename("l")], axis=1, join="inner")
+        winner, loser = joined["w"], joined["l"]
     w = np.asarray(winner, dtype=float)
     lo = np.asarray(loser, dtype=float)
     keep = ~(np.isnan(w) | np.isnan(lo))
