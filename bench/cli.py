@@ -340,6 +340,7 @@ def _manifest(
         "objectives": list(objectives),
         "seeds": list(suite.seeds),
         "budget": suite.budget,
+        "spec_hashes": [spec.hash for spec in specs],
         "created": previous.get("created", started.isoformat(timespec="seconds")),
         "environment": env,
         "signatures": known,

@@ -224,3 +224,20 @@ def test_strategies_with_options_run_from_a_suite_file(tmp_path):
         "tpe[n_startup_trials=4]",
     ]
     assert (tmp_path / "r/tiny/runs/branin/tpe[n_startup_trials%3D4]/seed=0.parquet").exists()
+
+
+def test_the_report_keeps_only_runs_of_the_last_plan_by_spec_hash(tmp_path, suite, caplog):
+    from bench.report import load
+
+    results = tmp_path / "r"
+    assert main(["run", str(suite), "--results", str(results), "--jobs", "1"]) == 0
+    manifest_path = results / "tiny" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert len(manifest["spec_hashes"]) == 8
+    stale = read_metadata(sorted((results / "tiny" / "runs").rglob("*.parquet"))[0])
+    # as if the strategy's code had changed and its rerun been interrupted
+    manifest["spec_hashes"].remove(stale["spec_hash"])
+    manifest_path.write_text(json.dumps(manifest))
+    stored = load(results / "tiny")
+    assert stored.runs.groupby(["objective", "strategy", "seed"]).ngroups == 7
+    assert "left out 1 stored runs outside the suite's last definition" in caplog.text

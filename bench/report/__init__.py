@@ -61,9 +61,10 @@ def load(root: str | Path) -> Stored:
     """Stored trial rows of a suite folder, each objective's optimum and the manifest.
 
     Errored runs (stored with the traceback of a strategy that raised) are left
-    out and named in ``errored``. Where the suite has a manifest, only runs of its last definition (the
-    strategies, objectives, seeds and budget of the last ``run``) are kept, so
-    runs left over from an earlier definition never mix into the medians.
+    out and named in ``errored``. Where the suite has a manifest, only runs of
+    its last plan are kept (their spec hashes are in the manifest), so runs left
+    over from an earlier definition or from edited code never mix into the
+    medians.
     """
     store = Store(root)
     manifest = store.read_manifest()
@@ -72,7 +73,7 @@ def load(root: str | Path) -> Stored:
         spec = meta["spec"]
         if meta.get("error"):
             errored.append(f"{spec['objective']} / {spec['strategy']} / seed={spec['seed']}")
-        elif manifest is None or _in_definition(spec, manifest):
+        elif manifest is None or _in_definition(meta, manifest):
             keep.append(table)
             optima[meta["spec"]["objective"]] = meta.get("optimum")
         else:
@@ -93,7 +94,14 @@ def load(root: str | Path) -> Stored:
     return Stored(runs_frame(keep, store.runs), optima, manifest or {}, tuple(errored))
 
 
-def _in_definition(spec: dict, manifest: dict) -> bool:
+def _in_definition(meta: dict, manifest: dict) -> bool:
+    """Whether a run file belongs to the suite's last plan: its spec hash is one
+    the last ``run`` planned (same code, options, space, seed, budget, timeout);
+    manifests written before hashes were recorded fall back to names, seeds
+    and budget."""
+    if "spec_hashes" in manifest:
+        return meta["spec_hash"] in manifest["spec_hashes"]
+    spec = meta["spec"]
     return (
         spec["strategy"] in manifest["strategies"]
         and spec["objective"] in manifest["objectives"]
