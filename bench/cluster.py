@@ -35,61 +35,31 @@ def loopback_cluster(workers: int = 2, *, timeout: float = 90.0) -> Iterator[str
         "MKL_NUM_THREADS": "1",
     }
     processes: list[subprocess.Popen] = []
+    logs = []
+
+    def spawn(log_name: str, *args: str) -> subprocess.Popen:
+        log = open(folder / log_name, "w")  # noqa: SIM115 - closed below
+        logs.append(log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dask", *args, "--host", "127.0.0.1", "--no-dashboard"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        processes.append(process)
+        return process
+
     with tempfile.TemporaryDirectory(prefix="tunebench-dask-") as scratch:
         folder = Path(scratch)
-        logs = []
         try:
             scheduler_file = folder / "scheduler.json"
-            log = open(folder / "scheduler.log", "w")  # noqa: SIM115 - closed below
-            logs.append(log)
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "dask",
-                        "scheduler",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        "0",
-                        "--no-dashboard",
-                        "--scheduler-file",
-                        str(scheduler_file),
-                    ],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+            scheduler = spawn(
+                "scheduler.log", "scheduler", "--port", "0", "--scheduler-file", str(scheduler_file)
             )
-            address = _wait_for_address(scheduler_file, processes[0], timeout)
+            address = _wait_for_address(scheduler_file, scheduler, timeout)
             for index in range(workers):
-                log = open(folder / f"worker-{index}.log", "w")  # noqa: SIM115
-                logs.append(log)
-                processes.append(
-                    subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "dask",
-                            "worker",
-                            address,
-                            "--host",
-                            "127.0.0.1",
-                            "--nthreads",
-                            "1",
-                            "--no-nanny",
-                            "--no-dashboard",
-                            "--preload",
-                            "bench.worker",
-                            "--local-directory",
-                            str(folder / f"worker-{index}"),
-                        ],
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
+                spawn(
+                    f"worker-{index}.log", "worker", address, "--nthreads", "1", "--no-nanny",
+                    "--preload", "bench.worker", "--local-directory", str(folder / f"worker-{index}"),
+                )  # fmt: skip
             with Client(address, set_as_default=False, timeout=timeout) as client:
                 client.wait_for_workers(workers, timeout=timeout)
             yield address

@@ -210,14 +210,10 @@ def model_based_growth(stored: Stored, mlp: Stored | None = None) -> Lesson:
     curves = _curves(stored)
     rows = []
     for objective, group in curves.groupby("objective"):
-        grid = np.sort(group["budget"].unique())
         for model in ("tpe", "gp"):
             advantage = {}
             for budget in GROWTH_BUDGETS:
-                point = (
-                    grid[np.searchsorted(grid, budget - 1e-9)] if budget <= grid[-1] else grid[-1]
-                )
-                at = group[np.isclose(group["budget"], point)].pivot(
+                at = at_budget(group, budget).pivot(
                     index="seed", columns="strategy", values="regret"
                 )
                 effect = np.log10(at["random"].clip(lower=1e-12)) - np.log10(

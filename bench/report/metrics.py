@@ -195,16 +195,22 @@ def ranks(curves: pd.DataFrame, axis: Axis = "budget") -> pd.DataFrame:
     """Mean rank (1 = best) of each strategy per objective and grid point, over
     seeds: strategies are ranked within each seed (common random numbers), ties
     share the mean rank, and a run with no result yet ranks last."""
-    regret = curves["regret"].fillna(np.inf)
-    rank = regret.groupby([curves["objective"], curves["seed"], curves[axis]]).rank(
-        method="average"
-    )
+    rank = seed_ranks(curves, axis)
     ranked = curves[["objective", "strategy", axis]].assign(rank=rank)
     return (
         ranked.groupby(["objective", "strategy", axis], sort=True)["rank"]
         .mean()
         .rename("mean_rank")
         .reset_index()
+    )
+
+
+def seed_ranks(curves: pd.DataFrame, axis: Axis = "budget") -> pd.Series:
+    """Each row's rank among the strategies of its objective, seed and grid point
+    (1 = lowest regret; ties share the mean rank; no result yet ranks last)."""
+    regret = curves["regret"].fillna(np.inf)
+    return regret.groupby([curves["objective"], curves["seed"], curves[axis]]).rank(
+        method="average"
     )
 
 

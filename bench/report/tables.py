@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.report.metrics import BASELINE, final_rows, median_band
+from bench.report.metrics import BASELINE, final_rows, median_band, seed_ranks
 from bench.report.stats import ALPHA, holm, paired_wilcoxon, verdict
 
 
@@ -22,12 +22,7 @@ def final_table(
     ``baseline`` on paired seeds (Holm over the strategies of one objective),
     and verdict: better / worse / no difference / baseline."""
     last = final_rows(curves).copy()
-    last["rank"] = (
-        last["regret"]
-        .fillna(np.inf)
-        .groupby([last["objective"], last["seed"]])
-        .rank(method="average")
-    )
+    last["rank"] = seed_ranks(last)
     rows = []
     for (objective, strategy), group in last.groupby(["objective", "strategy"], sort=True):
         regret = group["regret"].to_numpy(dtype=float)
