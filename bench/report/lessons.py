@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bench.report import Stored
 from bench.report.metrics import (
     add_regret,
     final_rows,
@@ -26,6 +25,7 @@ from bench.report.metrics import (
     incumbent_curves,
     references,
 )
+from bench.report.stored import Stored
 from bench.report.verdict import Verdict, paired_verdict
 from bench.space import space_from_description
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from bench.report import lessons as lesson_of
-from bench.report import load
 from bench.report.lesson_figures import draw
 from bench.report.page import Figure, Section, Table, render_html, render_markdown
+from bench.report.stored import load
 
 SUITES = ("lessons-grid-25", "lessons-grid-100", "lessons-synthetic", "lessons-mlp")
 
