@@ -16,14 +16,27 @@ log = logging.getLogger("bench")
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A stored run file the report does not use, and why (in words a reader
+    can act on: "errored: ...", "stale: module bench/space.py changed", ...)."""
+
+    key: str
+    reason: str
+    path: str = ""
+
+
+@dataclass(frozen=True)
 class Stored:
-    """What a report is made from: the trial rows of a suite's last definition,
-    each objective's optimum, and the manifest (``{}`` if there is none)."""
+    """What a report is made from: the trial rows of the runs compatible with
+    the suite's current definition (possibly none: zero rows), each objective's
+    optimum, the manifest (``{}`` if there is none), the keys of errored runs and
+    every stored run left out with its reason (errored ones included)."""
 
     runs: pd.DataFrame
     optima: dict[str, float | None]
     manifest: dict[str, Any]
     errored: tuple[str, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
 
     @property
     def samples(self) -> dict[str, list[float]]:
