@@ -36,12 +36,17 @@ from bench.report.tables import final_table, overall_table
 log = logging.getLogger("bench")
 
 
-def write_report(root: str | Path) -> list[Path]:
-    """Write the report of the suite stored under ``root``; return the files written."""
+def write_report(root: str | Path, stored: Stored | None = None) -> list[Path]:
+    """Write the report of the suite stored under ``root`` (read from ``root``
+    unless ``stored`` is given) to ``root/report``; return the files written."""
     root = Path(root)
-    out = root / "report"
+    stored = load(root) if stored is None else stored
+    return render(stored, root / "report", stored.manifest.get("suite", root.name))
+
+
+def render(stored: Stored, out: Path, name: str) -> list[Path]:
+    """Write the report of ``stored`` (suite ``name``) into ``out``; return the files written."""
     art = out / "figures"
-    stored = load(root)
     runs = stored.runs
     refs = references(runs, stored.optima, stored.samples)
     by_budget = add_regret(incumbent_curves(runs, "budget"), refs)
@@ -72,7 +77,7 @@ def write_report(root: str | Path) -> list[Path]:
     written += [out / "summary.csv", out / "ranks.csv", out / "overhead.csv"]
 
     sections = _sections(stored, refs, table, overall, cost, art, bool(len(with_test)))
-    title = f"tunebench report: {stored.manifest.get('suite', root.name)}"
+    title = f"tunebench report: {name}"
     (out / "index.html").write_text(render_html(title, sections), encoding="utf-8")
     (out / "report.md").write_text(render_markdown(title, sections, out), encoding="utf-8")
     return [*written, out / "index.html", out / "report.md"]
@@ -361,4 +366,4 @@ def _g(value: float | None) -> str:
     return "" if value is None or pd.isna(value) else f"{value:.4g}"
 
 
-__all__ = ["Stored", "load", "write_report"]
+__all__ = ["Stored", "load", "render", "write_report"]
