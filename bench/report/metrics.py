@@ -6,8 +6,9 @@ a common axis: never the running best of a mean.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -24,6 +25,8 @@ MAX_POINTS = 200
 BASELINE = "random"
 
 Axis = Literal["budget", "seconds"]
+
+log = logging.getLogger("bench")
 
 
 def budget_grid(cum_cost: np.ndarray) -> np.ndarray:
@@ -64,11 +67,14 @@ def wall_seconds(run: pd.DataFrame) -> np.ndarray:
     return np.cumsum((run["t_ask"] + run["t_eval"] + run["t_tell"]).to_numpy(dtype=float))
 
 
+CURVE_COLUMNS = ("objective", "strategy", "seed", "best", "incumbent_test")
+
+
 def incumbent_curves(runs: pd.DataFrame, axis: Axis = "budget") -> pd.DataFrame:
     """Long frame (objective, strategy, seed, <axis>, best, incumbent_test): each
     seed's running best and its incumbent's test value, read on a common grid per
     objective: cumulative cost in full-evaluation equivalents (``budget``) or
-    cumulative wall time in seconds (``seconds``)."""
+    cumulative wall time in seconds (``seconds``). No rows give an empty frame."""
     parts = []
     for objective, rows in runs.groupby("objective", sort=True):
         ordered = {key: run.sort_values("trial") for key, run in rows.groupby(["strategy", "seed"])}
@@ -88,13 +94,42 @@ def incumbent_curves(runs: pd.DataFrame, axis: Axis = "budget") -> pd.DataFrame:
                         "seed": seed,
                         axis: grid,
                         "best": best_at(cum, run["best"].to_numpy(dtype=float), grid),
-                        "incumbent_test": best_at(
-                            cum, run["incumbent_test"].to_numpy(dtype=float), grid
-                        ),
+                        "incumbent_test": best_at(cum, _test_values(run), grid),
                     }
                 )
             )
+    if not parts:
+        return pd.DataFrame(columns=[*CURVE_COLUMNS[:3], axis, *CURVE_COLUMNS[3:]])
     return pd.concat(parts, ignore_index=True)
+
+
+def _test_values(rows: pd.DataFrame) -> np.ndarray:
+    """The incumbents' test values of ``rows`` (all missing in runs stored without them)."""
+    if "incumbent_test" not in rows:
+        return np.full(len(rows), np.nan)
+    return rows["incumbent_test"].to_numpy(dtype=float)
+
+
+def without_result(runs: pd.DataFrame) -> dict[str, str]:
+    """Objectives of ``runs`` with no successful full-fidelity trial in any run
+    (so no incumbent anywhere), each with what its runs hold, in words."""
+    out = {}
+    for objective, rows in runs.groupby("objective", sort=True):
+        if rows["best"].notna().any():
+            continue
+        statuses = rows["status"].value_counts()
+        held = ", ".join(f"{count} {status}" for status, count in statuses.items())
+        what = (
+            "no successful full-fidelity trial"
+            if (rows["status"] == "ok").any()
+            else "no successful trial"
+        )
+        runs_of = rows.groupby(["strategy", "seed"]).ngroups
+        out[objective] = (
+            f"{objective}: {what} in {runs_of} run{'s' if runs_of != 1 else ''} "
+            f"({len(rows)} trial{'s' if len(rows) != 1 else ''}: {held})"
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -105,7 +140,9 @@ class Reference:
     whether the incumbent's noiseless/test value or its observed value is
     used). Without one, normalised regret = (best - f_best) / (f_ref - f_best):
     0 is the best value any stored run found, 1 the median of a random
-    configuration; ``source`` says how f_ref was estimated.
+    configuration; ``source`` says how f_ref was estimated. A known optimum the
+    runs went below is dropped: ``rejected_optimum`` holds it and ``lowest``
+    the lowest value seen.
     """
 
     objective: str
@@ -115,13 +152,31 @@ class Reference:
     f_ref: float | None = None
     judged_on: str = "best"
     source: str = "known optimum"
+    rejected_optimum: float | None = None
+    lowest: float | None = None
 
     def regret(self, best: pd.Series, incumbent_test: pd.Series) -> pd.Series:
         if self.optimum is not None:
             judged = incumbent_test if self.judged_on == "incumbent_test" else best
-            return judged - self.optimum
+            return (judged - self.optimum).clip(lower=0.0)
         scale = self.f_ref - self.f_best if self.f_ref > self.f_best else 1.0
         return (best - self.f_best) / scale
+
+    @property
+    def note(self) -> str:
+        """Why a known optimum was dropped, in words ("" if it was not)."""
+        if self.rejected_optimum is None:
+            return ""
+        return (
+            f"{self.objective}: known optimum {self.rejected_optimum!r} rejected, since the runs "
+            f"went below it (lowest value seen {self.lowest!r}); it cannot be right for these "
+            f"runs, so {self.objective} is measured by normalised regret instead."
+        )
+
+
+def tolerance(optimum: float) -> float:
+    """How far below a known optimum a value may be and still count as rounding."""
+    return 1e-9 * max(1.0, abs(optimum))
 
 
 def references(
@@ -131,46 +186,76 @@ def references(
 ) -> dict[str, Reference]:
     """The regret reference of every objective in ``runs``.
 
-    f_ref comes from ``random``'s successful full-fidelity evaluations where
-    the runs hold them, else from ``samples`` (values at a seeded sample of
-    configurations: the manifest's signatures), else from all successful
-    evaluations of the objective (and the source says so)."""
+    A known optimum is used unless the values regret is read from (the
+    incumbents' noiseless values where the runs record them, else the observed
+    ones) go below it by more than ``tolerance``: then it is dropped with a
+    warning and the objective falls back to normalised regret. f_ref comes from
+    ``random``'s successful full-fidelity evaluations where the runs hold them,
+    else from ``samples`` (values at a seeded sample of configurations: the
+    manifest's signatures), else from all successful evaluations of the
+    objective (and the source says so)."""
     samples = samples or {}
     out: dict[str, Reference] = {}
     for objective, rows in runs.groupby("objective", sort=True):
         optimum = optima.get(objective)
-        has_test = bool(rows["incumbent_test"].notna().any())
-        if optimum is not None:
-            out[objective] = Reference(
-                objective,
-                "regret",
-                optimum=float(optimum),
-                judged_on="incumbent_test" if has_test else "best",
-                source="known optimum"
-                + (" (judged on the incumbent's noiseless value)" if has_test else ""),
-            )
+        known = _known(objective, rows, float(optimum)) if optimum is not None else None
+        if known is not None and known.rejected_optimum is None:
+            out[objective] = known
             continue
-        full = rows[(rows["status"] == "ok") & full_fidelity(rows)]
-        random_values = full.loc[full["strategy"] == BASELINE, "value"]
-        sample = np.asarray(samples.get(objective, []), dtype=float)
-        sample = sample[np.isfinite(sample)]
-        if len(random_values):
-            f_ref = float(random_values.median())
-            source = f"median of random search's {len(random_values)} full-fidelity evaluations"
-        elif sample.size:
-            f_ref = float(np.median(sample))
-            source = f"median of {sample.size} seeded random configurations (the signature)"
-        else:
-            f_ref = float(full["value"].median())
-            source = f"median of all {len(full)} full-fidelity evaluations (no random search)"
-        out[objective] = Reference(
-            objective,
-            "normalised regret",
-            f_best=float(full["value"].min()),
-            f_ref=f_ref,
-            source=source,
-        )
+        out[objective] = _normalised(objective, rows, samples.get(objective, []))
+        if known is not None:
+            out[objective] = replace(
+                out[objective],
+                rejected_optimum=known.rejected_optimum,
+                lowest=known.lowest,
+                source=f"optimum {known.rejected_optimum!r} rejected; {out[objective].source}",
+            )
+            log.warning("%s", out[objective].note)
     return out
+
+
+def _known(objective: str, rows: pd.DataFrame, optimum: float) -> Reference:
+    """Regret against ``optimum``, or (``rejected_optimum`` set) the lowest value
+    that shows it wrong."""
+    test = _test_values(rows)
+    has_test = bool(np.isfinite(test).any())
+    judged = test if has_test else rows["best"].to_numpy(dtype=float)
+    judged = judged[np.isfinite(judged)]
+    lowest = float(judged.min()) if judged.size else None
+    if lowest is not None and lowest < optimum - tolerance(optimum):
+        return Reference(objective, "regret", rejected_optimum=optimum, lowest=lowest)
+    return Reference(
+        objective,
+        "regret",
+        optimum=optimum,
+        judged_on="incumbent_test" if has_test else "best",
+        source="known optimum"
+        + (" (judged on the incumbent's noiseless value)" if has_test else ""),
+    )
+
+
+def _normalised(objective: str, rows: pd.DataFrame, sample: Sequence[float]) -> Reference:
+    """Normalised regret: 0 at the best value found, 1 at a random configuration's median."""
+    full = rows[(rows["status"] == "ok") & full_fidelity(rows)]
+    random_values = full.loc[full["strategy"] == BASELINE, "value"]
+    sample = np.asarray(sample, dtype=float)
+    sample = sample[np.isfinite(sample)]
+    if len(random_values):
+        f_ref = float(random_values.median())
+        source = f"median of random search's {len(random_values)} full-fidelity evaluations"
+    elif sample.size:
+        f_ref = float(np.median(sample))
+        source = f"median of {sample.size} seeded random configurations (the signature)"
+    else:
+        f_ref = float(full["value"].median())
+        source = f"median of all {len(full)} full-fidelity evaluations (no random search)"
+    return Reference(
+        objective,
+        "normalised regret",
+        f_best=float(full["value"].min()),
+        f_ref=f_ref,
+        source=source,
+    )
 
 
 def full_fidelity(rows: pd.DataFrame) -> pd.Series:
@@ -189,6 +274,10 @@ def add_regret(curves: pd.DataFrame, refs: Mapping[str, Reference]) -> pd.DataFr
         curves.loc[index, "regret"] = ref.regret(rows["best"], rows["incumbent_test"])
         curves.loc[index, "regret_kind"] = ref.kind
     return curves
+
+
+RANK_COLUMNS = ("objective", "strategy", "budget", "mean_rank")
+OVERHEAD_COLUMNS = ("strategy", "trials", "median_ms", "first_ms", "last_ms", "growth")
 
 
 def ranks(curves: pd.DataFrame, axis: Axis = "budget") -> pd.DataFrame:
