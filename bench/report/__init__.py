@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bench.report import figures
 from bench.report.metrics import (
     BASELINE,
+    OVERHEAD_COLUMNS,
+    RANK_COLUMNS,
+    Reference,
     add_regret,
     final_rows,
     incumbent_curves,
@@ -26,14 +33,41 @@ from bench.report.metrics import (
     overhead_table,
     ranks,
     references,
+    without_result,
 )
 from bench.report.page import Figure, Section, Table, render_html, render_markdown
 from bench.report.palette import palette
-from bench.report.stored import Stored, load
+from bench.report.stored import LeftOut, Stored, load
 from bench.report.summary import summarise
-from bench.report.tables import final_table, overall_table
+from bench.report.tables import SUMMARY_COLUMNS, final_table, overall_table
+from bench.trace import LEADING, TRAILING
 
 log = logging.getLogger("bench")
+
+
+#: Every figure the report may draw; files of these names it did not draw this
+#: time are removed, so ``figures/`` never shows an earlier report's data.
+FIGURES = (
+    "best_vs_budget",
+    "best_vs_time",
+    "rank_vs_budget",
+    "final_regret",
+    "overhead",
+    "validation_vs_test",
+)
+#: Up to this many left-out runs are listed one per line; more are grouped by reason.
+LIST_EACH = 12
+
+
+@dataclass(frozen=True)
+class Results:
+    """What the report computed from the usable runs."""
+
+    refs: dict[str, Reference]
+    table: pd.DataFrame
+    overall: pd.DataFrame
+    cost: pd.DataFrame
+    tested: bool
 
 
 def write_report(root: str | Path, stored: Stored | None = None) -> list[Path]:
@@ -45,42 +79,79 @@ def write_report(root: str | Path, stored: Stored | None = None) -> list[Path]:
 
 
 def render(stored: Stored, out: Path, name: str) -> list[Path]:
-    """Write the report of ``stored`` (suite ``name``) into ``out``; return the files written."""
+    """Write the report of ``stored`` (suite ``name``) into ``out``; return the files
+    written. Objectives without a successful trial, runs left out and a suite with
+    no usable run at all are said in words; figures and tables show what has data."""
     art = out / "figures"
-    runs = stored.runs
-    refs = references(runs, stored.optima, stored.samples)
-    by_budget = add_regret(incumbent_curves(runs, "budget"), refs)
-    by_time = add_regret(incumbent_curves(runs, "seconds"), refs)
-    colours = palette(runs["strategy"].unique())
-    table = final_table(by_budget)
-    overall = overall_table(table)
-    rank_curves = ranks(by_budget)
-    average_rank = mean_ranks(rank_curves)
-    cost = overhead_table(runs)
-    final = final_rows(by_budget)
-    with_test = final[final["objective"].isin(_tested(final, refs))]
-
-    written = [
-        *figures.regret_curves(by_budget, "budget", colours, art / "best_vs_budget"),
-        *figures.regret_curves(by_time, "seconds", colours, art / "best_vs_time"),
-        *figures.rank_curves(average_rank, colours, art / "rank_vs_budget", len(refs)),
-        *figures.final_distributions(final, colours, art / "final_regret"),
-        *figures.overhead_curves(overhead(runs), colours, art / "overhead"),
-    ]
-    if len(with_test):
-        written += figures.validation_vs_test(with_test, art / "validation_vs_test")
-
+    runs = trial_rows(stored.runs)
+    lost = without_result(runs)
+    usable = runs[~runs["objective"].isin(lost)]
+    if stored.left_out:
+        log.warning("%s (listed in the report)", left_out_line(stored.left_out))
+    for sentence in lost.values():
+        log.warning("%s: left out of every figure and table", sentence)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "summary.csv", index=False, float_format="%.6g")
-    rank_curves.to_csv(out / "ranks.csv", index=False, float_format="%.6g")
-    cost.to_csv(out / "overhead.csv", index=False, float_format="%.6g")
-    written += [out / "summary.csv", out / "ranks.csv", out / "overhead.csv"]
-
-    sections = _sections(stored, refs, table, overall, cost, art, bool(len(with_test)))
+    results, written = _results(usable, stored, out) if len(usable) else (None, _no_tables(out))
+    _drop_stale(art, written)
+    sections = _sections(stored, runs, lost, results, art)
     title = f"tunebench report: {name}"
     (out / "index.html").write_text(render_html(title, sections), encoding="utf-8")
     (out / "report.md").write_text(render_markdown(title, sections, out), encoding="utf-8")
     return [*written, out / "index.html", out / "report.md"]
+
+
+def trial_rows(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with every column of a trial row the report reads (a frame without
+    rows may have no columns; runs stored before test values have none)."""
+    missing = [c for c in (*LEADING, *TRAILING) if c not in runs.columns]
+    return runs.assign(**{c: pd.Series(np.nan, index=runs.index) for c in missing})
+
+
+def _results(usable: pd.DataFrame, stored: Stored, out: Path) -> tuple[Results, list[Path]]:
+    """Curves, tables and figures of the runs whose objectives have a result."""
+    art = out / "figures"
+    refs = references(usable, stored.optima, stored.samples)
+    by_budget = add_regret(incumbent_curves(usable, "budget"), refs)
+    by_time = add_regret(incumbent_curves(usable, "seconds"), refs)
+    colours = palette(usable["strategy"].unique())
+    table = final_table(by_budget)
+    rank_curves = ranks(by_budget)
+    cost = overhead_table(usable)
+    final = final_rows(by_budget)
+    with_test = final[final["objective"].isin(_tested(final, refs))]
+    written = [
+        *figures.regret_curves(by_budget, "budget", colours, art / "best_vs_budget"),
+        *figures.regret_curves(by_time, "seconds", colours, art / "best_vs_time"),
+        *figures.rank_curves(mean_ranks(rank_curves), colours, art / "rank_vs_budget", len(refs)),
+        *figures.final_distributions(final, colours, art / "final_regret"),
+        *figures.overhead_curves(overhead(usable), colours, art / "overhead"),
+    ]
+    if len(with_test):
+        written += figures.validation_vs_test(with_test, art / "validation_vs_test")
+    frames = {"summary": table, "ranks": rank_curves, "overhead": cost}
+    written += _write_csv(out, frames)
+    results = Results(refs, table, overall_table(table), cost, bool(len(with_test)))
+    return results, written
+
+
+def _no_tables(out: Path) -> list[Path]:
+    """The CSV files with their header only: there is no usable run."""
+    columns = {"summary": SUMMARY_COLUMNS, "ranks": RANK_COLUMNS, "overhead": OVERHEAD_COLUMNS}
+    return _write_csv(out, {name: pd.DataFrame(columns=list(c)) for name, c in columns.items()})
+
+
+def _write_csv(out: Path, frames: dict[str, pd.DataFrame]) -> list[Path]:
+    for name, frame in frames.items():
+        frame.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
+    return [out / f"{name}.csv" for name in frames]
+
+
+def _drop_stale(art: Path, written: list[Path]) -> None:
+    """Remove figures an earlier report drew that this one did not."""
+    for name in FIGURES:
+        for path in art.glob(f"{name}.*"):
+            if path not in written:
+                path.unlink()
 
 
 def _tested(final: pd.DataFrame, refs: dict) -> list[str]:
@@ -93,64 +164,149 @@ def _tested(final: pd.DataFrame, refs: dict) -> list[str]:
     ]
 
 
+def left_out_line(left_out: Sequence[LeftOut]) -> str:
+    """One line counting the runs left out by kind (the reason up to its first colon)."""
+    kinds = Counter(x.reason.partition(":")[0].strip() or "no reason" for x in left_out)
+    counts = ", ".join(
+        f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    return f"{len(left_out)} stored run{'s' if len(left_out) != 1 else ''} left out: {counts}"
+
+
 def _sections(
     stored: Stored,
-    refs: dict,
-    table: pd.DataFrame,
-    overall: pd.DataFrame,
-    cost: pd.DataFrame,
+    runs: pd.DataFrame,
+    lost: dict[str, str],
+    results: Results | None,
     art: Path,
-    tested: bool,
 ) -> list[Section]:
+    sections = [_summary(stored, runs, lost, results)]
+    if stored.left_out:
+        sections.append(_left_out(stored.left_out))
+    sections.append(_suite(stored, runs, results))
+    if results is not None:
+        sections += _result_sections(results, art)
+    sections.append(
+        Section(
+            "Environment",
+            items=_environment(stored.manifest),
+            code=stored.manifest.get("suite_toml"),
+        )
+    )
+    return sections
+
+
+def _summary(
+    stored: Stored, runs: pd.DataFrame, lost: dict[str, str], results: Results | None
+) -> Section:
+    """What is missing first, in words, then the verdicts and the count of runs left out."""
+    items = []
+    if results is None:
+        items.append(
+            "No run is usable: no objective has a successful trial, so there is no figure or table."
+            if len(runs)
+            else "No run is usable: there is no trial in any stored run of the suite's "
+            "current definition, so there is no figure or table."
+        )
+    items += [f"{sentence}: left out of every figure and table." for sentence in lost.values()]
+    if results is not None:
+        items += [ref.note for ref in results.refs.values() if ref.note]
+        items += summarise(results.table, results.overall)
+    if stored.left_out:
+        items.append(left_out_line(stored.left_out) + " (each listed under Left out).")
+    return Section("Summary", items=items)
+
+
+def _left_out(left_out: Sequence[LeftOut]) -> Section:
+    """Every stored run the report does not use, with its reason; grouped by reason
+    when there are many."""
+    if len(left_out) <= LIST_EACH:
+        items = [f"{x.key}: {x.reason}" + (f" ({x.path})" if x.path else "") for x in left_out]
+    else:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for x in left_out:
+            groups[x.reason].append(x.key)
+        items = [
+            f"{reason} ({len(keys)} run{'s' if len(keys) != 1 else ''}): {', '.join(keys)}"
+            for reason, keys in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        ]
+    return Section(
+        "Left out",
+        paragraphs=[
+            "Stored runs this report does not use, and why: none of them enters a figure, "
+            "a table or a verdict. Rerunning the suite replaces stale and errored runs."
+        ],
+        items=items,
+    )
+
+
+def _suite(stored: Stored, runs: pd.DataFrame, results: Results | None) -> Section:
     manifest = stored.manifest
-    runs = stored.runs
+    items = [*_contents(runs, manifest), *_last_run(manifest)]
+    if stored.errored and not stored.left_out:
+        items.append(
+            f"errored runs, left out of every figure and table: {', '.join(stored.errored)}"
+        )
+    description = manifest.get("description")
+    return Section(
+        "Suite",
+        paragraphs=[description] if description else [],
+        items=items,
+        tables=[_measures(results.refs)] if results is not None else [],
+    )
+
+
+def _contents(runs: pd.DataFrame, manifest: dict[str, Any]) -> list[str]:
+    """What the stored trial rows cover: strategies, objectives, seeds, budget, counts."""
+    if not len(runs):
+        return ["stored trials: none"]
     seeds = sorted(runs["seed"].unique().tolist())
     budget = manifest.get("budget", runs["cum_cost"].max())
-    sections = [
-        Section("Summary", items=summarise(table, overall)),
-        Section(
-            "Suite",
-            paragraphs=[manifest.get("description", "")] if manifest.get("description") else [],
-            items=[
-                f"strategies ({runs['strategy'].nunique()}): "
-                + ", ".join(sorted(runs["strategy"].unique())),
-                f"objectives ({runs['objective'].nunique()}): "
-                + ", ".join(sorted(runs["objective"].unique())),
-                f"seeds ({len(seeds)}): {_span(seeds)}",
-                f"budget: {budget:g} full-evaluation equivalents per run",
-                f"runs: {runs.groupby(['objective', 'strategy', 'seed']).ngroups}, "
-                f"trials: {len(runs)}, failed trials: {int((runs['status'] != 'ok').sum())}",
-                *_last_run(manifest),
-                *(
-                    [
-                        f"errored runs, left out of every figure and table: {', '.join(stored.errored)}"
-                    ]
-                    if stored.errored
-                    else []
-                ),
-            ],
-            tables=[
-                Table(
-                    "How regret is measured, per objective",
-                    pd.DataFrame(
-                        [
-                            {
-                                "objective": ref.objective,
-                                "measure": ref.kind,
-                                "optimum": _g(ref.optimum),
-                                "f_best": _g(ref.f_best),
-                                "f_ref": _g(ref.f_ref),
-                                "reference": ref.source,
-                            }
-                            for ref in refs.values()
-                        ]
-                    ),
-                    "Regret is the incumbent's value minus the known optimum. Normalised regret is "
-                    "(best - f_best) / (f_ref - f_best): 0 is the best value any stored run found, "
-                    "1 the median value of a random configuration.",
-                )
-            ],
+    return [
+        f"strategies ({runs['strategy'].nunique()}): "
+        + ", ".join(sorted(runs["strategy"].unique())),
+        f"objectives ({runs['objective'].nunique()}): "
+        + ", ".join(sorted(runs["objective"].unique())),
+        f"seeds ({len(seeds)}): {_span(seeds)}",
+        f"budget: {budget:g} full-evaluation equivalents per run",
+        f"runs: {runs.groupby(['objective', 'strategy', 'seed']).ngroups}, "
+        f"trials: {len(runs)}, failed trials: {int((runs['status'] != 'ok').sum())}",
+    ]
+
+
+def _measures(refs: dict[str, Reference]) -> Table:
+    return Table(
+        "How regret is measured, per objective",
+        pd.DataFrame(
+            [
+                {
+                    "objective": ref.objective,
+                    "measure": ref.kind,
+                    "optimum": _g(ref.optimum),
+                    "f_best": _g(ref.f_best),
+                    "f_ref": _g(ref.f_ref),
+                    "reference": ref.source,
+                }
+                for ref in refs.values()
+            ]
         ),
+        "Regret is the incumbent's value minus the known optimum. Normalised regret is "
+        "(best - f_best) / (f_ref - f_best): 0 is the best value any stored run found, "
+        "1 the median value of a random configuration.",
+    )
+
+
+def _result_sections(results: Results, art: Path) -> list[Section]:
+    sections = [*_curve_sections(art), _rank_section(results.overall, art)]
+    sections.append(_final_section(results.table, art))
+    if results.tested:
+        sections.append(_test_section(results.table, art))
+    sections.append(_overhead_section(results.cost, art))
+    return sections
+
+
+def _curve_sections(art: Path) -> list[Section]:
+    return [
         Section(
             "Best found against budget",
             figures=[
@@ -179,105 +335,106 @@ def _sections(
                 )
             ],
         ),
-        Section(
-            "Average rank",
-            figures=[
-                Figure(
-                    "Average rank against budget",
-                    "Strategies are ranked within each seed and objective (1 = best, ties share "
-                    "the mean rank, no result yet ranks last), then averaged over seeds and objectives.",
-                    art / "rank_vs_budget.png",
-                )
-            ],
-            tables=[
-                Table(
-                    "Overall at the final budget",
-                    _format_overall(overall),
-                    f"better / worse / no difference: the number of objectives where the strategy "
-                    f"differs from {BASELINE} search (Wilcoxon signed-rank, Holm-corrected, 5%).",
-                )
-            ],
-        ),
-        Section(
-            "Final-budget results",
-            paragraphs=[
-                "Median regret with its 95% bootstrap confidence interval over seeds, mean rank, and "
-                f"a two-sided Wilcoxon signed-rank test of each strategy against {BASELINE} search "
-                "on paired seeds (same seed, same objective instance), Holm-corrected over the "
-                "strategies of one objective at a family-wise level of 5%."
-            ],
-            figures=[
-                Figure(
-                    "Final regret per seed",
-                    "Boxes span the quartiles of the final regret over seeds, points are single "
-                    "seeds; strategies are ordered by median.",
-                    art / "final_regret.png",
-                )
-            ],
-            tables=[
-                Table(f"{objective}", _format_final(group))
-                for objective, group in table.groupby("objective", sort=True)
-            ],
-        ),
     ]
-    if tested:
-        gap = table[table["median_test"].notna()]
-        sections.append(
-            Section(
-                "Validation against test",
-                paragraphs=[
-                    "Searchers tune on a validation split; the held-out test split is touched only "
-                    "here. Each run's incumbent (the configuration with the best validation error) "
-                    "is evaluated on the test split; the gap is how optimistic the validation "
-                    "error is."
-                ],
-                figures=[
-                    Figure(
-                        "Validation and test error of the final incumbents",
-                        "For each strategy, the validation error its incumbent reached (what it "
-                        "optimised) and that incumbent's held-out test error, over seeds.",
-                        art / "validation_vs_test.png",
-                    )
-                ],
-                tables=[
-                    Table(
-                        "Incumbents' median error at the final budget",
-                        pd.DataFrame(
-                            {
-                                "objective": gap["objective"],
-                                "strategy": gap["strategy"],
-                                "validation": gap["median_best"].map("{:.4f}".format),
-                                "test": gap["median_test"].map("{:.4f}".format),
-                                "test - validation": (gap["median_test"] - gap["median_best"]).map(
-                                    "{:+.4f}".format
-                                ),
-                            }
-                        ),
-                    )
-                ],
+
+
+def _rank_section(overall: pd.DataFrame, art: Path) -> Section:
+    return Section(
+        "Average rank",
+        figures=[
+            Figure(
+                "Average rank against budget",
+                "Strategies are ranked within each seed and objective (1 = best, ties share "
+                "the mean rank, no result yet ranks last), then averaged over seeds and objectives.",
+                art / "rank_vs_budget.png",
             )
-        )
-    sections += [
-        Section(
-            "Optimizer overhead",
-            figures=[
-                Figure(
-                    "Optimizer time per trial",
-                    "Milliseconds spent in ask + tell per trial against the trial number (median "
-                    "over objectives and seeds), on a log scale: a rising line is a searcher whose "
-                    "model grows with its history.",
-                    art / "overhead.png",
-                )
-            ],
-            tables=[Table("Ask + tell per trial (ms)", _format_overhead(cost))],
-        ),
-        Section(
-            "Environment",
-            items=_environment(manifest),
-            code=manifest.get("suite_toml"),
-        ),
-    ]
-    return sections
+        ],
+        tables=[
+            Table(
+                "Overall at the final budget",
+                _format_overall(overall),
+                f"better / worse / no difference: the number of objectives where the strategy "
+                f"differs from {BASELINE} search (Wilcoxon signed-rank, Holm-corrected, 5%).",
+            )
+        ],
+    )
+
+
+def _final_section(table: pd.DataFrame, art: Path) -> Section:
+    return Section(
+        "Final-budget results",
+        paragraphs=[
+            "Median regret with its 95% bootstrap confidence interval over seeds, mean rank, and "
+            f"a two-sided Wilcoxon signed-rank test of each strategy against {BASELINE} search "
+            "on paired seeds (same seed, same objective instance), Holm-corrected over the "
+            "strategies of one objective at a family-wise level of 5%."
+        ],
+        figures=[
+            Figure(
+                "Final regret per seed",
+                "Boxes span the quartiles of the final regret over seeds, points are single "
+                "seeds; strategies are ordered by median.",
+                art / "final_regret.png",
+            )
+        ],
+        tables=[
+            Table(f"{objective}", _format_final(group))
+            for objective, group in table.groupby("objective", sort=True)
+        ],
+    )
+
+
+def _test_section(table: pd.DataFrame, art: Path) -> Section:
+    gap = table[table["median_test"].notna()]
+    return Section(
+        "Validation against test",
+        paragraphs=[
+            "Searchers tune on a validation split; the held-out test split is touched only "
+            "here. Each run's incumbent (the configuration with the best validation error) "
+            "is evaluated on the test split; the gap is how optimistic the validation "
+            "error is."
+        ],
+        figures=[
+            Figure(
+                "Validation and test error of the final incumbents",
+                "For each strategy, the validation error its incumbent reached (what it "
+                "optimised) and that incumbent's held-out test error, over seeds.",
+                art / "validation_vs_test.png",
+            )
+        ],
+        tables=[
+            Table(
+                "Incumbents' median error at the final budget",
+                pd.DataFrame(
+                    {
+                        "objective": gap["objective"],
+                        "strategy": gap["strategy"],
+                        "validation": gap["median_best"].map("{:.4f}".format),
+                        "test": gap["median_test"].map("{:.4f}".format),
+                        "test - validation": (gap["median_test"] - gap["median_best"]).map(
+                            "{:+.4f}".format
+                        ),
+                    }
+                ),
+            )
+        ],
+    )
+
+
+def _overhead_section(cost: pd.DataFrame, art: Path) -> Section:
+    return Section(
+        "Optimizer overhead",
+        figures=[
+            Figure(
+                "Optimizer time per trial",
+                "Milliseconds spent in ask + tell per trial against the trial number (median "
+                "over objectives and seeds), on a log scale: a rising line is a searcher whose "
+                "model grows with its history.",
+                art / "overhead.png",
+            )
+        ],
+        tables=[Table("Ask + tell per trial (ms)", _format_overhead(cost))],
+    )
 
 
 def _format_final(group: pd.DataFrame) -> pd.DataFrame:
@@ -299,7 +456,7 @@ def _format_final(group: pd.DataFrame) -> pd.DataFrame:
         }
     )
     if group["median_test"].notna().any():
-        frame.insert(4, "median test error", group["median_test"].map("{:.4f}".format))
+        frame.insert(4, "median test error", group["median_test"].map(_fixed))
     return frame
 
 
@@ -360,6 +517,10 @@ def _span(seeds: list[int]) -> str:
     if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
         return f"{seeds[0]}..{seeds[-1]}"
     return ", ".join(map(str, seeds))
+
+
+def _fixed(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.4f}"
 
 
 def _g(value: float | None) -> str:

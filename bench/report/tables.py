@@ -8,6 +8,25 @@ import pandas as pd
 from bench.report.metrics import BASELINE, final_rows, median_band, seed_ranks
 from bench.report.stats import ALPHA, holm, paired_wilcoxon, verdict
 
+#: The columns of ``final_table`` (summary.csv), in order.
+SUMMARY_COLUMNS = (
+    "objective",
+    "strategy",
+    "seeds",
+    "budget",
+    "median_regret",
+    "ci_low",
+    "ci_high",
+    "mean_rank",
+    "median_best",
+    "median_test",
+    "regret_kind",
+    "pairs",
+    "p_value",
+    "p_holm",
+    "verdict",
+)
+
 
 def final_table(
     curves: pd.DataFrame, *, baseline: str = BASELINE, alpha: float = ALPHA
