@@ -7,6 +7,7 @@ strategy (``bench.report.palette``) and returns the files it wrote.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -43,7 +44,7 @@ def regret_curves(curves: pd.DataFrame, axis: Axis, colours: dict, path: Path) -
             median, low, high = median_band(np.clip(values, floor, None))
             seeds = max(seeds, values.shape[0])
             colour = colours[strategy]
-            ax.step(x, median, where="post", color=colour, linewidth=1.5)
+            ax.step(x, median, where="post", color=colour, linewidth=1.5, marker=_marker(x))
             ax.fill_between(x, low, high, step="post", color=colour, alpha=0.15, linewidth=0)
         ax.set_yscale("log")
         if axis == "seconds":
@@ -61,7 +62,12 @@ def rank_curves(mean_rank: pd.DataFrame, colours: dict, path: Path, objectives: 
     fig, (ax,) = panels(1, width=7.0)
     for strategy, rows in mean_rank.groupby("strategy", sort=True):
         ax.step(
-            rows["budget"], rows["mean_rank"], where="post", color=colours[strategy], linewidth=1.6
+            rows["budget"],
+            rows["mean_rank"],
+            where="post",
+            color=colours[strategy],
+            linewidth=1.6,
+            marker=_marker(rows["budget"]),
         )
     ax.invert_yaxis()
     ax.set_xlabel(AXIS_LABELS["budget"])
@@ -116,7 +122,11 @@ def overhead_curves(overhead: pd.DataFrame, colours: dict, path: Path) -> list[P
     fig, (ax,) = panels(1, width=7.0)
     for strategy, rows in overhead.groupby("strategy", sort=True):
         ax.plot(
-            rows["trial"] + 1, rows["ms"].clip(lower=1e-3), color=colours[strategy], linewidth=1.2
+            rows["trial"] + 1,
+            rows["ms"].clip(lower=1e-3),
+            color=colours[strategy],
+            linewidth=1.2,
+            marker=_marker(rows["trial"]),
         )
     ax.set_yscale("log")
     _thin_log_ticks(ax)
@@ -159,6 +169,11 @@ def validation_vs_test(final: pd.DataFrame, path: Path) -> list[Path]:
         ax.get_legend().remove()
     fig.legend(handles, labels, loc="outside right upper", fontsize="small")
     return save(fig, path)
+
+
+def _marker(x: Sequence[float]) -> str | None:
+    """A marker for a line of one point, which a line alone would not show."""
+    return "o" if len(x) == 1 else None
 
 
 def _thin_log_ticks(ax: plt.Axes, decades: float = 3.0) -> None:

@@ -26,9 +26,8 @@ def _objective(group: pd.DataFrame, baseline: str) -> str:
     ranked = group.sort_values(["median_regret", "mean_rank", "strategy"], na_position="last")
     best = ranked.iloc[0]
     text = (
-        f"{objective} (budget {best['budget']:g}, {seeds} seeds): {best['strategy']} has the lowest "
-        f"median {kind}, {_number(best['median_regret'])} "
-        f"[95% CI {_number(best['ci_low'])}, {_number(best['ci_high'])}], "
+        f"{objective} (budget {best['budget']:g}, {_count(seeds, 'seed')}): {best['strategy']} "
+        f"has the lowest median {kind}, {_number(best['median_regret'])} {_interval(best)}, "
         f"mean rank {best['mean_rank']:.2f} of {len(group)}."
     )
     if baseline not in set(group["strategy"]):
@@ -67,7 +66,7 @@ def _objective(group: pd.DataFrame, baseline: str) -> str:
     pairs = int(compared["pairs"].max()) if len(compared) else 0
     if pairs and smallest_p(pairs) >= ALPHA:
         text += (
-            f" With {pairs} paired seeds the smallest possible p-value is "
+            f" With {_count(pairs, 'paired seed')} the smallest possible p-value is "
             f"{smallest_p(pairs):.3g}, so no difference can be significant: run more seeds."
         )
     if group["median_test"].notna().any():
@@ -94,6 +93,17 @@ def _overall(table: pd.DataFrame, overall: pd.DataFrame, baseline: str) -> str:
         text + f"; it is better than {baseline} search on {int(top['better'])} of "
         f"{int(top['objectives'])}, worse on {int(top['worse'])}."
     )
+
+
+def _interval(row: pd.Series) -> str:
+    """The median's 95% confidence interval, or why there is none."""
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return "(a single seed: no interval)"
+    return f"[95% CI {_number(row['ci_low'])}, {_number(row['ci_high'])}]"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def _names(names: list[str]) -> str:
