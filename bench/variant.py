@@ -14,6 +14,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
+
+MAX_VALUE_LENGTH = 100
+"""The longest option value, in characters as written."""
+
+MAX_NAME_LENGTH = 200
+"""The longest canonical variant name, in bytes once percent-encoded: it names
+a results folder, and a path component holds at most 255 bytes."""
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -67,10 +75,15 @@ def parse_value(text: str) -> Any:
 
 
 def parse_variant(text: str) -> Variant:
-    """``"random[scale=linear]"`` -> ``Variant("random", {"scale": "linear"})``."""
+    """``"random[scale=linear]"`` -> ``Variant("random", {"scale": "linear"})``.
+
+    Raises ``VariantError`` for a malformed string, an option value longer than
+    ``MAX_VALUE_LENGTH`` characters, or a canonical name longer than
+    ``MAX_NAME_LENGTH`` bytes once percent-encoded."""
     match = _VARIANT.match(text)
+    shown = _shorten(text)
     if not match:
-        raise VariantError(f"{text!r} is not of the form name or name[key=value,...]")
+        raise VariantError(f"{shown} is not of the form name or name[key=value,...]")
     name, inner = match.group(1), match.group(2)
     options: dict[str, Any] = {}
     if inner is not None and inner.strip():
@@ -78,11 +91,30 @@ def parse_variant(text: str) -> Variant:
             key, sep, value = part.partition("=")
             key = key.strip()
             if not sep or not key.isidentifier():
-                raise VariantError(f"{text!r}: option {part.strip()!r} is not key=value")
+                raise VariantError(f"{shown}: option {_shorten(part.strip())} is not key=value")
             if key in options:
-                raise VariantError(f"{text!r}: option {key!r} given twice")
+                raise VariantError(f"{shown}: option {key!r} given twice")
+            if len(value.strip()) > MAX_VALUE_LENGTH:
+                raise VariantError(
+                    f"{shown}: option {key!r}: the value is {len(value.strip())} characters "
+                    f"long; at most {MAX_VALUE_LENGTH} are allowed"
+                )
             options[key] = parse_value(value)
-    return Variant(name, options)
+    variant = Variant(name, options)
+    encoded = len(quote(str(variant), safe=""))
+    if encoded > MAX_NAME_LENGTH:
+        raise VariantError(
+            f"{shown}: the name is too long to name a results folder ({encoded} bytes "
+            f"percent-encoded; at most {MAX_NAME_LENGTH}): shorten its option values"
+        )
+    return variant
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    """``repr(text)``, cut to ``limit`` characters with its length when longer."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def _split_options(inner: str) -> list[str]:
