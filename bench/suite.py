@@ -17,21 +17,25 @@ x1 = { low = -5.0, high = 0.0 }
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bench.fingerprint import fingerprint
 from bench.objective import Objective
 from bench.registry import Registry, RegistryError
-from bench.space import Categorical, Space, SpaceError
-from bench.spec import RunSpec, source_hash
+from bench.space import Categorical, Dimension, Space, SpaceError
+from bench.spec import RunSpec
 from bench.strategy import StrategyUnavailable
 
 SUITES_DIR = Path(__file__).parent / "suites"
 KEYS = ("description", "strategies", "objectives", "seeds", "budget", "timeout", "space")
 DIMENSION_KEYS = ("low", "high", "scale", "choices")
+#: The most seeds a suite (or ``--seeds``) may ask for.
+MAX_SEEDS = 10_000
 
 
 class SuiteError(ValueError):
@@ -105,6 +109,27 @@ def suite_path(name_or_path: str | Path) -> Path:
     )
 
 
+def suite_name(path: Path) -> str:
+    """The name of a suite's results folder: its file's base name, made safe
+    for a folder name (never ``..`` or hidden). Two files of one name share a
+    name; ``suite_identity`` tells them apart."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(path).stem).lstrip(".")
+    return stem or "suite"
+
+
+def suite_identity(path: str | Path) -> str:
+    """What a suite is: a shipped suite's name, or any other file's absolute path."""
+    resolved = Path(path).resolve()
+    if resolved.parent == SUITES_DIR.resolve():
+        return f"shipped suite {resolved.stem}"
+    return f"suite file {resolved}"
+
+
+def code_of(strategy: type, objective: Objective) -> dict[str, Any]:
+    """The fingerprint of the code a run of ``strategy`` on ``objective`` uses."""
+    return fingerprint(strategy, type(objective)).to_json()
+
+
 def available_suites() -> list[str]:
     return sorted(p.stem for p in SUITES_DIR.glob("*.toml"))
 
@@ -112,7 +137,16 @@ def available_suites() -> list[str]:
 def load_suite(name_or_path: str | Path) -> Suite:
     """Read and shape-check a suite file (names are resolved by ``plan``)."""
     path = suite_path(name_or_path)
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"suite file {path}: cannot be read ({exc})") from None
+    return parse_suite(text, path, suite_name(path))
+
+
+def parse_suite(text: str, path: str | Path, name: str) -> Suite:
+    """Shape-check the text of the suite file ``path`` (a manifest keeps it) as
+    the suite ``name``."""
     where = f"suite file {path}"
     try:
         data = tomllib.loads(text)
@@ -132,7 +166,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
         raise SuiteError("\n".join(errors))
     seeds = data["seeds"]
     return Suite(
-        name=path.stem,
+        name=name,
         source=str(path),
         text=text,
         description=str(data.get("description", "")),
@@ -258,6 +292,11 @@ def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Obj
                 )
     if errors:
         raise SuiteError("\n".join(dict.fromkeys(errors)))
+    codes = {
+        (s_name, o_name): code_of(target, objective)
+        for o_name, objective in objectives.items()
+        for s_name, target in strategies.items()
+    }
     specs = [
         RunSpec(
             suite=suite.name,
@@ -266,8 +305,8 @@ def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Obj
             seed=seed,
             budget=suite.budget,
             space=objective.space.describe(),
-            strategy_source=source_hash(target),
-            objective_source=source_hash(type(objective)),
+            code=codes[s_name, o_name],
+            optimum=objective.optimum,
             timeout=suite.timeout,
         )
         for o_name, objective in objectives.items()
@@ -278,7 +317,9 @@ def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Obj
 
 
 def _override(space: Space, overrides: Mapping[str, Any], where: str) -> Space:
-    """``space`` with the dimensions named in ``overrides`` redefined."""
+    """``space`` (the objective's declared domain) with the dimensions named in
+    ``overrides`` redefined; each new dimension must lie inside the one it
+    replaces. Raises ``SpaceError`` naming the key ``where.<param>``."""
     dims = dict(space.items())
     for param, table in overrides.items():
         key = f"{where}.{param}"
@@ -297,18 +338,49 @@ def _override(space: Space, overrides: Mapping[str, Any], where: str) -> Space:
                 f"{key!r}: unknown key {unknown[0]!r}{_hint(unknown[0], DIMENSION_KEYS)}; "
                 f"expected {', '.join(DIMENSION_KEYS)}"
             )
-        dim = dims[param]
         try:
-            if isinstance(dim, Categorical):
-                dims[param] = Categorical(tuple(table.get("choices", dim.choices)))
-            else:
-                kind = type(dim)
-                merged = {"low": dim.low, "high": dim.high, "scale": dim.scale, **table}
-                merged.pop("choices", None)
-                dims[param] = kind(merged["low"], merged["high"], merged["scale"])
+            dims[param] = _redefine(dims[param], table)
         except SpaceError as exc:
             raise SpaceError(f"{key!r}: {exc}") from None
     return Space(dims)
+
+
+def _redefine(dim: Dimension, table: Mapping[str, Any]) -> Dimension:
+    """``dim`` with the keys of ``table`` changed, refused unless inside ``dim``."""
+    kind = type(dim).__name__
+    categorical = isinstance(dim, Categorical)
+    misplaced = [k for k in table if (k == "choices") != categorical]
+    if misplaced:
+        allowed = "choices" if categorical else "low, high, scale"
+        raise SpaceError(
+            f"{misplaced[0]!r} does not apply to a {kind} dimension (its keys: {allowed})"
+        )
+    if isinstance(dim, Categorical):
+        return _subset(dim, table.get("choices", list(dim.choices)))
+    merged = {"low": dim.low, "high": dim.high, "scale": dim.scale, **table}
+    new = type(dim)(merged["low"], merged["high"], merged["scale"])
+    if new.low < dim.low or new.high > dim.high:
+        raise SpaceError(
+            f"bounds [{new.low:.15g}, {new.high:.15g}] lie outside the objective's domain "
+            f"[{dim.low:.15g}, {dim.high:.15g}]; expected bounds inside it (outside it the "
+            "objective is not defined as declared, and its known optimum may not hold)"
+        )
+    return new
+
+
+def _subset(dim: Categorical, choices: object) -> Categorical:
+    """A categorical dimension of ``choices``, each one of ``dim``'s."""
+    if not isinstance(choices, list):
+        raise SpaceError(f"expected a list of choices, got {choices!r}")
+    known = [c for c in dim.choices if isinstance(c, str)]
+    for choice in choices:
+        if not dim.contains(choice):
+            hint = _hint(choice, known) if isinstance(choice, str) else ""
+            raise SpaceError(
+                f"choice {choice!r} is not one of the objective's choices "
+                f"{', '.join(map(repr, dim.choices))}{hint}"
+            )
+    return Categorical(tuple(choices))
 
 
 def _hint(name: str, candidates: Sequence[str] | Mapping[str, Any]) -> str:
