@@ -39,6 +39,18 @@ def _check_scale(kind: str, scale: str, allowed: Sequence[str]) -> None:
         raise SpaceError(f"{kind}: scale must be one of {', '.join(allowed)}, got {scale!r}")
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds (np.int64 -> int, np.str_ -> str,
+    np.bool_ -> bool, ...); anything else unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _refusal(dim: Dimension, value: object, verb: str) -> SpaceError:
+    return SpaceError(
+        f"{value!r} {verb} {dim!r} (got {type(value).__name__}, expected {dim.expected})"
+    )
+
+
 def _shifted_window(center: float, width: float) -> tuple[float, float]:
     """The window of ``width`` around ``center``, shifted (not clipped) into [0, 1]."""
     lo = min(max(center - width / 2.0, 0.0), 1.0 - width)
@@ -94,6 +106,24 @@ class Float:
             and not isinstance(value, bool)
             and self.low <= value <= self.high
         )
+
+    @property
+    def expected(self) -> str:
+        return f"a real number in [{self.low!r}, {self.high!r}]"
+
+    def normalise(self, value: object) -> float:
+        """``value`` as a Python float if it is a real number (numpy's included,
+        bools not) inside the bounds; ``SpaceError`` otherwise."""
+        plain = _plain(value)
+        if not isinstance(plain, (int, float)) or isinstance(plain, bool):
+            raise _refusal(self, value, "is not valid for")
+        try:
+            number = float(plain)
+        except OverflowError:
+            raise _refusal(self, value, "is outside") from None
+        if not self.low <= number <= self.high:
+            raise _refusal(self, value, "is outside")
+        return number
 
     def grid(self, points: int) -> list[float]:
         return [self.from_unit(u) for u in _unit_grid(points)]
@@ -157,6 +187,20 @@ class Int:
             and self.low <= value <= self.high
         )
 
+    @property
+    def expected(self) -> str:
+        return f"an integer in [{self.low}, {self.high}]"
+
+    def normalise(self, value: object) -> int:
+        """``value`` as a Python int if it is an integer (numpy's included, bools
+        and integral floats not) inside the bounds; ``SpaceError`` otherwise."""
+        plain = _plain(value)
+        if not isinstance(plain, int) or isinstance(plain, bool):
+            raise _refusal(self, value, "is not valid for")
+        if not self.low <= plain <= self.high:
+            raise _refusal(self, value, "is outside")
+        return int(plain)
+
     def grid(self, points: int) -> list[int]:
         if points >= self.size:
             return list(range(self.low, self.high + 1))
@@ -201,6 +245,19 @@ class Categorical:
 
     def contains(self, value: object) -> bool:
         return any(value == c and type(value) is type(c) for c in self.choices)
+
+    @property
+    def expected(self) -> str:
+        return "one of " + ", ".join(repr(c) for c in self.choices)
+
+    def normalise(self, value: object) -> Value:
+        """The choice ``value`` is (numpy scalars matched as the Python values they
+        hold, types compared exactly: 1 is not 1.0 nor True); ``SpaceError`` otherwise."""
+        plain = _plain(value)
+        for choice in self.choices:
+            if type(plain) is type(choice) and plain == choice:
+                return choice
+        raise _refusal(self, value, "is outside")
 
     def grid(self, points: int) -> list[Value]:
         return list(self.choices)
@@ -360,6 +417,32 @@ class Space(Mapping[str, Dimension]):
 
     def validate(self, config: Mapping[str, object]) -> None:
         """Raise ``SpaceError`` saying what is wrong with ``config``, if anything."""
+        self._check_keys(config)
+        for name, dim in self._dims.items():
+            if not dim.contains(config[name]):
+                raise SpaceError(f"parameter {name!r}={config[name]!r} is outside {dim!r}")
+
+    def normalise(self, config: object) -> Config:
+        """A new plain configuration equal to ``config``, in ``config``'s key order:
+        numpy scalars become the Python values they hold and a Float's integers
+        become floats; nothing is clipped, rounded or converted across kinds.
+        Raise ``SpaceError`` naming the parameter, its value, its type and what
+        was expected if ``config`` is not a configuration of this space."""
+        if not isinstance(config, Mapping):
+            raise SpaceError(
+                "a configuration must be a mapping of parameter names to values, "
+                f"got {config!r} of type {type(config).__name__}"
+            )
+        self._check_keys(config)
+        normalised: Config = {}
+        for name, value in config.items():
+            try:
+                normalised[name] = self._dims[name].normalise(value)
+            except SpaceError as exc:
+                raise SpaceError(f"parameter {name!r}={exc}") from None
+        return normalised
+
+    def _check_keys(self, config: Mapping[str, object]) -> None:
         missing = [n for n in self._names if n not in config]
         extra = [n for n in config if n not in self._dims]
         if missing or extra:
@@ -369,9 +452,6 @@ class Space(Mapping[str, Dimension]):
             if extra:
                 parts.append(f"unexpected {extra}")
             raise SpaceError(f"configuration keys do not match the space: {'; '.join(parts)}")
-        for name, dim in self._dims.items():
-            if not dim.contains(config[name]):
-                raise SpaceError(f"parameter {name!r}={config[name]!r} is outside {dim!r}")
 
     def describe(self) -> dict[str, dict[str, object]]:
         """A JSON-ready description (used in spec hashes and manifests)."""
