@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import traceback
 from typing import Any, Literal
+
+import numpy as np
 
 from bench.budget import Budget
 from bench.deadline import TrialTimeout, deadline
 from bench.objective import Objective
 from bench.registry import Registry, default_registry
-from bench.space import SpaceError
-from bench.strategy import Exhausted, Strategy
+from bench.space import Config, SpaceError
+from bench.strategy import Exhausted, Strategy, Suggestion
 from bench.trace import Trace
 from bench.variant import Variant
 
@@ -73,7 +76,6 @@ def _drive(
     trace: Trace,
     timeout: float | None,
 ) -> None:
-    space = objective.space
     fidelity = objective.fidelity
     full = fidelity.high if fidelity is not None else math.nan
     best = math.inf
@@ -87,22 +89,14 @@ def _drive(
         except Exhausted:
             break
         t1 = clock()
-        config = suggestion.config
-        if not space.contains(config):
-            _refuse(searcher, suggestion.config, space, len(trace))
-        level = suggestion.fidelity
-        if level is not None and (fidelity is None or not fidelity.contains(level)):
-            raise StrategyError(
-                f"strategy {searcher.name!r} asked for fidelity {level!r} at trial {len(trace)}, "
-                f"but the objective's fidelity is {fidelity!r}"
-            )
+        config, level = _normalise_suggestion(searcher, suggestion, objective, len(trace))
         planned = objective.cost(level)
         if not budget.affords(planned):
             break
         extras: Any = None
         try:
             with deadline(timeout):
-                evaluation = evaluate(config, level, seed=seed)
+                evaluation = evaluate(dict(config), level, seed=seed)
             value, cost, extras = float(evaluation.value), evaluation.cost, evaluation.extras
             status = "ok"
             if not math.isfinite(value):
@@ -140,14 +134,36 @@ def _drive(
         trace.t_tell.append(t3 - t2)
 
 
-def _refuse(searcher: Strategy, config: Any, space: Any, trial: int) -> None:
+def _normalise_suggestion(
+    searcher: Strategy, suggestion: Suggestion, objective: Objective, trial: int
+) -> tuple[Config, float | None]:
+    """A frozen plain copy of the suggestion's configuration (``Space.normalise``)
+    and its fidelity level; ``StrategyError`` if either is not valid."""
     try:
-        space.validate(config)
+        config = objective.space.normalise(suggestion.config)
     except SpaceError as exc:
         raise StrategyError(f"strategy {searcher.name!r} at trial {trial}: {exc}") from None
-    raise StrategyError(
-        f"strategy {searcher.name!r} at trial {trial}: invalid configuration {config!r}"
-    )
+    level = suggestion.fidelity
+    fidelity = objective.fidelity
+    if level is not None and (
+        fidelity is None or _real(level) is None or not fidelity.contains(level)
+    ):
+        raise StrategyError(
+            f"strategy {searcher.name!r} asked for fidelity {level!r} "
+            f"({type(level).__name__}) at trial {trial}, "
+            f"but the objective's fidelity is {fidelity!r}"
+        )
+    return config, level
+
+
+def _real(number: object) -> float | None:
+    """``number`` as a float if it is a real number (numpy's included, bools not)."""
+    if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
+        return None
+    try:
+        return float(number)
+    except OverflowError:
+        return math.copysign(math.inf, number)
 
 
 def _strategy(
