@@ -6,13 +6,15 @@ import math
 import numbers
 import time
 import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from bench.budget import Budget
 from bench.deadline import TrialTimeout, deadline
-from bench.objective import Objective
+from bench.objective import Evaluation, Objective
 from bench.registry import Registry, default_registry
 from bench.space import Config, SpaceError
 from bench.strategy import Exhausted, Strategy, Suggestion
@@ -38,15 +40,22 @@ def run(
     """Run ``strategy`` on ``objective`` with ``seed`` until ``budget`` is spent.
 
     Names may carry options (``"random[scale=linear]"``). Each trial is timed
-    in three parts (ask, evaluate, tell, in seconds). An objective that raises
-    or returns a non-finite value is a failed trial; one that runs longer than
-    ``timeout`` seconds is interrupted and recorded with status ``timeout``.
-    Either is told as ``None`` and still costs its budget. The run stops when
-    the budget is spent, when the next suggestion costs more than what is left,
-    or when the strategy raises ``Exhausted``. A strategy that raises, or
-    suggests a configuration outside the space, ends the run: with the
-    exception (``on_error="raise"``), or with the trials so far and the
-    traceback in ``Trace.error`` (``on_error="record"``).
+    in three parts (ask, evaluate, tell, in seconds). Each suggested
+    configuration is copied at ask time as plain Python values (numpy scalars
+    converted): that copy is recorded, and the objective gets its own copy, so
+    neither a strategy reusing its dict nor an objective mutating its input
+    changes the record. An objective that raises (``sys.exit`` included), or
+    returns a value that is not a finite real number, or states a cost that is
+    not a positive finite number, is a failed trial with its reason in
+    ``Trace.errors``; one that runs longer than ``timeout`` seconds is
+    interrupted and recorded with status ``timeout``. Either is told as
+    ``None`` and still costs its budget (the planned cost where the stated one
+    is missing or invalid). ``KeyboardInterrupt`` propagates. The run stops
+    when the budget is spent, when the next suggestion costs more than what is
+    left, or when the strategy raises ``Exhausted``. A strategy that raises, or
+    suggests a configuration or fidelity that is not valid (``StrategyError``),
+    ends the run: with the exception (``on_error="raise"``), or with the trials
+    so far and the traceback in ``Trace.error`` (``on_error="record"``).
     """
     registry = registry or default_registry()
     s_variant, s_class = _strategy(strategy, registry)
@@ -68,6 +77,17 @@ def run(
     return trace
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What one evaluation came to; ``value`` is NaN unless ``status`` is ok."""
+
+    value: float
+    cost: float
+    status: Literal["ok", "failed", "timeout"]
+    extras: Mapping[str, Any] | None = None
+    reason: str | None = None
+
+
 def _drive(
     searcher: Strategy,
     objective: Objective,
@@ -76,12 +96,13 @@ def _drive(
     trace: Trace,
     timeout: float | None,
 ) -> None:
+    """Ask, evaluate, tell and record one row per trial into ``trace`` until the
+    budget is spent, unaffordable, or the strategy is exhausted."""
     fidelity = objective.fidelity
     full = fidelity.high if fidelity is not None else math.nan
     best = math.inf
     incumbent_test = math.nan
     clock = time.perf_counter
-    evaluate = objective.evaluate
     while not budget.exhausted:
         t0 = clock()
         try:
@@ -89,44 +110,33 @@ def _drive(
         except Exhausted:
             break
         t1 = clock()
-        config, level = _normalise_suggestion(searcher, suggestion, objective, len(trace))
+        trial = len(trace)
+        config, level = _normalise_suggestion(searcher, suggestion, objective, trial)
         planned = objective.cost(level)
         if not budget.affords(planned):
             break
-        extras: Any = None
-        try:
-            with deadline(timeout):
-                evaluation = evaluate(dict(config), level, seed=seed)
-            value, cost, extras = float(evaluation.value), evaluation.cost, evaluation.extras
-            status = "ok"
-            if not math.isfinite(value):
-                trace.errors[len(trace)] = f"non-finite value {value!r}"
-                value, status = math.nan, "failed"
-        except TrialTimeout:
-            value, cost, status = math.nan, planned, "timeout"
-        except Exception as exc:
-            value, cost, status = math.nan, planned, "failed"
-            trace.errors[len(trace)] = "".join(traceback.format_exception_only(exc)).strip()
+        outcome = _evaluate(objective, dict(config), level, seed, timeout, planned)
         t2 = clock()
-        if timeout is not None and t2 - t1 > timeout and status != "timeout":
-            value, cost, status = math.nan, planned, "timeout"
-        if status == "timeout":
-            trace.errors[len(trace)] = (
-                f"evaluation took {t2 - t1:.3g} s, over the limit of {timeout:g} s"
-            )
-        searcher.tell(suggestion, value if status == "ok" else None)
+        if outcome.status == "timeout" or (timeout is not None and t2 - t1 > timeout):
+            limit = "no limit set" if timeout is None else f"the limit of {timeout:g} s"
+            reason = f"evaluation took {t2 - t1:.3g} s, over {limit}"
+            outcome = _Outcome(math.nan, planned, "timeout", reason=reason)
+        if outcome.reason is not None:
+            trace.errors[trial] = outcome.reason
+        searcher.tell(suggestion, outcome.value if outcome.status == "ok" else None)
         t3 = clock()
-        cum_cost = budget.spend(cost)
+        cum_cost = budget.spend(outcome.cost)
         at_full = level is None or level == full
-        if status == "ok" and at_full and value < best:
-            best = value
+        if outcome.status == "ok" and at_full and outcome.value < best:
+            best = outcome.value
+            extras = outcome.extras
             incumbent_test = float(extras.get("test", math.nan)) if extras else math.nan
         trace.configs.append(config)
         trace.fidelity.append(full if level is None else float(level))
-        trace.cost.append(cost)
+        trace.cost.append(outcome.cost)
         trace.cum_cost.append(cum_cost)
-        trace.value.append(value)
-        trace.status.append(status)
+        trace.value.append(outcome.value)
+        trace.status.append(outcome.status)
         trace.best.append(best if best < math.inf else math.nan)
         trace.incumbent_test.append(incumbent_test)
         trace.t_ask.append(t1 - t0)
@@ -154,6 +164,63 @@ def _normalise_suggestion(
             f"but the objective's fidelity is {fidelity!r}"
         )
     return config, level
+
+
+def _evaluate(
+    objective: Objective,
+    config: Config,
+    level: float | None,
+    seed: int,
+    timeout: float | None,
+    planned: float,
+) -> _Outcome:
+    """Evaluate ``config`` (the objective's own copy) within ``timeout`` seconds.
+
+    Whatever the objective does, other than a ``KeyboardInterrupt``, is an
+    outcome: an exception or ``sys.exit`` is a failed trial charged ``planned``,
+    a ``TrialTimeout`` a timeout."""
+    try:
+        with deadline(timeout):
+            evaluation = objective.evaluate(config, level, seed=seed)
+    except TrialTimeout:
+        return _Outcome(math.nan, planned, "timeout")
+    except SystemExit as exc:
+        call = "sys.exit()" if exc.code is None else f"sys.exit({exc.code!r})"
+        return _Outcome(math.nan, planned, "failed", reason=f"objective called {call}")
+    except Exception as exc:
+        reason = "".join(traceback.format_exception_only(exc)).strip()
+        return _Outcome(math.nan, planned, "failed", reason=reason)
+    return _judge(evaluation, planned)
+
+
+def _judge(evaluation: object, planned: float) -> _Outcome:
+    """The outcome of what ``evaluate`` returned: a failed trial unless it is an
+    ``Evaluation`` with a finite real value and a positive finite cost (or no
+    cost: then ``planned``). An invalid cost is replaced by ``planned``, so that
+    every trial spends budget and every run ends."""
+    if not isinstance(evaluation, Evaluation):
+        reason = f"objective returned {evaluation!r} of type {type(evaluation).__name__}"
+        return _Outcome(math.nan, planned, "failed", reason=f"{reason}; expected an Evaluation")
+    reasons = []
+    value = _real(evaluation.value)
+    if value is None:
+        reasons.append(
+            f"objective returned value {evaluation.value!r} of type "
+            f"{type(evaluation.value).__name__}; expected a real number"
+        )
+    elif not math.isfinite(value):
+        reasons.append(f"non-finite value {value!r}")
+    stated = evaluation.cost
+    cost = planned if stated is None else _real(stated)
+    if cost is None or not (math.isfinite(cost) and cost > 0):
+        reasons.append(
+            f"objective returned cost {stated!r} of type {type(stated).__name__}; expected "
+            f"a positive finite number (charged the planned cost {planned:g})"
+        )
+        cost = planned
+    if value is None or reasons:
+        return _Outcome(math.nan, cost, "failed", evaluation.extras, "; ".join(reasons))
+    return _Outcome(value, cost, "ok", evaluation.extras)
 
 
 def _real(number: object) -> float | None:

@@ -1,18 +1,21 @@
 """The one loop under faulty strategies and objectives: aliased or numpy-typed
-configurations.
+configurations, values and costs that are not numbers, and ``sys.exit``.
 
-Every fault ends one run with a ``StrategyError`` naming what was wrong (a
-strategy's fault); none gives a silently wrong trace or a trace that cannot be
-written.
+Every fault either ends one run with a ``StrategyError`` naming what was wrong
+(a strategy's fault) or becomes a failed trial with its reason (an objective's
+fault); none gives a silently wrong trace, a run that never ends, or a trace
+that cannot be written.
 """
 
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
 
 from bench import (
+    Budget,
     Categorical,
     Evaluation,
     Exhausted,
@@ -24,6 +27,7 @@ from bench import (
     Strategy,
     run,
 )
+from bench.deadline import TrialTimeout
 from bench.loop import StrategyError
 
 SPACE = Space({"x": Float(0.0, 1.0), "n": Int(1, 5), "c": Categorical(("a", "b"))})
@@ -213,3 +217,125 @@ def test_a_fidelity_that_is_not_a_number_is_refused():
     strategy = scripted(ASKED, levels=("9", "9", "9"))
     with pytest.raises(StrategyError, match=r"fidelity '9'.*trial 0"):
         run(strategy, Probe(fidelity=EPOCHS), 0, 3)
+
+
+# Values that are not numbers
+
+
+def returning(bad, *, at=1, cost=1.0):
+    """A reply giving ``Evaluation(bad, cost)`` at call ``at``, a valid one elsewhere."""
+
+    def reply(call, config):
+        return Evaluation(bad, cost=cost) if call == at else Evaluation(0.5)
+
+    return reply
+
+
+@pytest.mark.parametrize(
+    "value", ["-5", None, [1.0], True, np.bool_(False), 1 + 0j, np.array([0.5])], ids=repr
+)
+def test_a_value_that_is_not_a_real_number_is_a_failed_trial(value):
+    strategy = scripted(ASKED)
+    trace = run(strategy, Probe(reply=returning(value)), 0, 3)
+    assert trace.status == ["ok", "failed", "ok"]
+    assert trace.errors == {
+        1: f"objective returned value {value!r} of type {type(value).__name__}; "
+        "expected a real number"
+    }
+    assert math.isnan(trace.value[1]) and trace.cum_cost == [1.0, 2.0, 3.0]
+    assert [value for _, value in strategy.last.told] == [0.5, None, 0.5]
+
+
+@pytest.mark.parametrize(
+    "value", [3, 0.25, np.float32(0.5), np.int64(2), np.float64(0.125)], ids=repr
+)
+def test_real_numbers_of_every_numeric_type_are_accepted(value):
+    trace = run(scripted(ASKED), Probe(reply=returning(value)), 0, 3)
+    assert trace.status == ["ok"] * 3 and trace.errors == {}
+    assert trace.value[1] == float(value) and type(trace.value[1]) is float
+
+
+# Costs
+
+
+@pytest.mark.parametrize(
+    "cost", [0, 0.0, -1.0, math.nan, math.inf, -math.inf, "1", True, [1.0]], ids=repr
+)
+def test_an_invalid_stated_cost_fails_the_trial_and_charges_the_planned_cost(cost):
+    reply = lambda call, config: Evaluation(0.5, cost=cost)  # noqa: E731
+    trace = run(scripted(repeat(ASKED[0], 20)), Probe(reply=reply), 0, 3)
+    assert trace.status == ["failed"] * 3
+    assert trace.cost == [1.0] * 3 and trace.cum_cost == [1.0, 2.0, 3.0]
+    assert all(math.isnan(value) for value in trace.value)
+    for reason in trace.errors.values():
+        assert f"cost {cost!r} of type {type(cost).__name__}" in reason
+        assert "charged the planned cost 1" in reason
+    assert sorted(trace.errors) == [0, 1, 2]
+
+
+def test_an_invalid_cost_at_a_low_fidelity_charges_its_planned_fraction():
+    reply = lambda call, config: Evaluation(0.5, cost=0.0)  # noqa: E731
+    strategy = scripted(repeat(ASKED[0], 20), levels=[9] * 20)
+    trace = run(strategy, Probe(reply=reply, fidelity=EPOCHS), 0, Budget(2))
+    assert len(trace) == 6 and set(trace.status) == {"failed"}
+    assert trace.cost == [1 / 3] * 6
+    assert trace.cum_cost[-1] == pytest.approx(2.0)
+
+
+def test_a_value_and_a_cost_both_invalid_give_both_reasons():
+    trace = run(scripted(ASKED), Probe(reply=returning("x", cost=0)), 0, 3)
+    assert trace.status == ["ok", "failed", "ok"] and trace.cost == [1.0, 1.0, 1.0]
+    assert "value 'x'" in trace.errors[1] and "cost 0" in trace.errors[1]
+
+
+def test_a_cost_left_out_is_charged_the_planned_cost():
+    reply = lambda call, config: Evaluation(0.5, cost=None)  # noqa: E731
+    strategy = scripted(ASKED, levels=[9, 27, 3])
+    trace = run(strategy, Probe(reply=reply, fidelity=EPOCHS), 0, 3)
+    assert trace.status == ["ok"] * 3 and trace.errors == {}
+    assert trace.cost == [1 / 3, 1.0, 1 / 9]
+
+
+# sys.exit, KeyboardInterrupt and timeouts raised by the objective
+
+
+def exits(code):
+    def reply(call, config):
+        if call == 1:
+            sys.exit(code) if code is not None else sys.exit()
+        return Evaluation(0.5)
+
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(3, "sys.exit(3)"), ("bye", "sys.exit('bye')"), (None, "sys.exit()")],
+    ids=repr,
+)
+def test_an_objective_that_calls_sys_exit_is_a_failed_trial(code, reason):
+    strategy = scripted(ASKED)
+    trace = run(strategy, Probe(reply=exits(code)), 0, 3)
+    assert trace.status == ["ok", "failed", "ok"]
+    assert trace.errors == {1: f"objective called {reason}"}
+    assert trace.cum_cost == [1.0, 2.0, 3.0]
+    assert [value for _, value in strategy.last.told] == [0.5, None, 0.5]
+
+
+def test_a_keyboard_interrupt_in_an_objective_still_stops_everything():
+    def reply(call, config):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(scripted(ASKED), Probe(reply=reply), 0, 3, on_error="record")
+
+
+def test_a_trial_timeout_raised_in_an_objective_is_still_a_timeout():
+    def reply(call, config):
+        if call == 1:
+            raise TrialTimeout("too slow")
+        return Evaluation(0.5)
+
+    trace = run(scripted(ASKED), Probe(reply=reply), 0, 3, timeout=30)
+    assert trace.status == ["ok", "timeout", "ok"]
+    assert trace.cost == [1.0, 1.0, 1.0]
