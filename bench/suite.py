@@ -17,23 +17,47 @@ x1 = { low = -5.0, high = 0.0 }
 from __future__ import annotations
 
 import difflib
+import inspect
 import re
 import tomllib
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bench.budget import Budget
 from bench.fingerprint import fingerprint
 from bench.objective import Objective
 from bench.registry import Registry, RegistryError
 from bench.space import Categorical, Dimension, Space, SpaceError
 from bench.spec import RunSpec
-from bench.strategy import StrategyUnavailable
+from bench.strategy import Strategy, StrategyUnavailable
+from bench.variant import Variant
 
 SUITES_DIR = Path(__file__).parent / "suites"
 KEYS = ("description", "strategies", "objectives", "seeds", "budget", "timeout", "space")
 DIMENSION_KEYS = ("low", "high", "scale", "choices")
+
+MAX_BUDGET = 1_000_000
+"""The largest budget, in full evaluations per run: a larger one is a typo
+(``1e308``), and its run would neither finish nor fit its trace in memory."""
+
+MAX_SEEDS = 10_000
+"""The most seeds a suite runs: checked before a count is turned into a list,
+so ``seeds = 100000000`` is refused at once instead of filling the memory."""
+
+MAX_SEED = 2**32 - 1
+"""The largest seed: numpy's ``RandomState``, which optuna and scikit-optimize
+seed with it, takes no larger one."""
+
+PROBE_BUDGET = 10
+"""The budget, in full evaluations, strategies are built with at plan time
+(at most the suite's): enough for every constructor, small enough for a grid."""
+
+MAX_RUNS = 1_000_000
+"""The most runs a suite plans (strategies x objectives x seeds): the plan, the
+manifest and the results tree all grow with it."""
 #: The most seeds a suite (or ``--seeds``) may ask for.
 MAX_SEEDS = 10_000
 
@@ -198,20 +222,7 @@ def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
                     f"{sorted({v for v in value if value.count(v) > 1})}"
                 )
     if "seeds" in data:
-        seeds = data["seeds"]
-        if isinstance(seeds, bool) or not (
-            (isinstance(seeds, int) and seeds > 0)
-            or (
-                isinstance(seeds, list)
-                and seeds
-                and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
-                and len(set(seeds)) == len(seeds)
-            )
-        ):
-            errors.append(
-                f"{where}, key {prefix + 'seeds'!r}: expected a positive number of seeds or a list of "
-                f"distinct non-negative integers, got {seeds!r}"
-            )
+        errors += _check_seeds(data["seeds"], f"{where}, key {prefix + 'seeds'!r}")
     if "budget" in data:
         budget = data["budget"]
         if (
@@ -222,6 +233,11 @@ def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
         ):
             errors.append(
                 f"{where}, key {prefix + 'budget'!r}: expected a positive number of full evaluations, got {budget!r}"
+            )
+        elif budget > MAX_BUDGET:
+            errors.append(
+                f"{where}, key {prefix + 'budget'!r}: at most {MAX_BUDGET} full evaluations per "
+                f"run, got {budget!r}"
             )
     if "timeout" in data:
         timeout = data["timeout"]
@@ -245,43 +261,45 @@ def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
     return errors
 
 
+def _check_seeds(seeds: Any, at: str) -> list[str]:
+    """Problems with ``seeds`` (a count or a list), each prefixed with ``at``;
+    the cap on their number is checked before anything else walks them."""
+    count = len(seeds) if isinstance(seeds, list) else seeds
+    if isinstance(count, int) and not isinstance(count, bool) and count > MAX_SEEDS:
+        return [f"{at}: at most {MAX_SEEDS} seeds, got {count}"]
+    if isinstance(seeds, bool) or not (
+        (isinstance(seeds, int) and seeds > 0)
+        or (
+            isinstance(seeds, list)
+            and seeds
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+            and len(set(seeds)) == len(seeds)
+        )
+    ):
+        return [
+            f"{at}: expected a positive number of seeds or a list of distinct non-negative "
+            f"integers, got {seeds!r}"
+        ]
+    largest = max(seeds) if isinstance(seeds, list) else seeds - 1
+    if largest > MAX_SEED:
+        return [f"{at}: seeds must be at most {MAX_SEED}, got {largest}"]
+    return []
+
+
 def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Objective]]:
     """Resolve every name, check every pairing and return the runs, in a stable
     order (objective, strategy, seed), with the objectives they use. All the
     problems found are reported together; nothing runs if there is one."""
     where = f"suite file {suite.source}"
-    errors: list[str] = []
-    objectives: dict[str, Objective] = {}
-    for text in suite.objectives:
-        try:
-            variant, objective = registry.objective(text)
-        except RegistryError as exc:
-            errors.append(f"{where}, key 'objectives': {exc}")
-            continue
-        overrides = suite.spaces.get(text) or suite.spaces.get(variant.name)
-        if overrides:
-            try:
-                objective = objective.restricted(
-                    _override(objective.space, overrides, f"space.{text}")
-                )
-            except (SpaceError, ValueError) as exc:
-                errors.append(f"{where}, key {exc}")
-                continue
-        objectives[str(variant)] = objective
+    errors = _check_size(suite, where)
+    objectives = _resolve_objectives(suite, registry, where, errors)
     for name in suite.spaces:
         if name not in suite.objectives and name not in {o.split("[")[0] for o in suite.objectives}:
             errors.append(
                 f"{where}, key 'space.{name}': {name!r} is not one of the suite's objectives "
                 f"{list(suite.objectives)}{_hint(name, suite.objectives)}"
             )
-    strategies: dict[str, type] = {}
-    for text in suite.strategies:
-        try:
-            variant, target = registry.strategy(text)
-        except RegistryError as exc:
-            errors.append(f"{where}, key 'strategies': {exc}")
-            continue
-        strategies[str(variant)] = target
+    strategies, options = _resolve_strategies(suite, registry, where, errors)
     for s_name, target in strategies.items():
         for o_name, objective in objectives.items():
             try:
@@ -290,6 +308,8 @@ def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Obj
                 errors.append(
                     f"{where}: strategy {s_name!r} cannot run on objective {o_name!r}: {exc}"
                 )
+    for problem in _build_each(strategies, options, objectives, suite.budget):
+        errors.append(f"{where}, key 'strategies': {problem}")
     if errors:
         raise SuiteError("\n".join(dict.fromkeys(errors)))
     codes = {
@@ -314,6 +334,151 @@ def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Obj
         for seed in suite.seeds
     ]
     return specs, objectives
+
+
+def _check_size(suite: Suite, where: str) -> list[str]:
+    """The refusal of a suite planning more than ``MAX_RUNS`` runs, if it does."""
+    counts = (len(suite.strategies), len(suite.objectives), len(suite.seeds))
+    runs = counts[0] * counts[1] * counts[2]
+    if runs <= MAX_RUNS:
+        return []
+    return [
+        f"{where}, keys 'strategies', 'objectives', 'seeds': {counts[0]} strategies x "
+        f"{counts[1]} objectives x {counts[2]} seeds = {runs} runs; at most {MAX_RUNS} runs "
+        "per suite (narrow it, or split it into several suites)"
+    ]
+
+
+def _resolve_objectives(
+    suite: Suite, registry: Registry, where: str, errors: list[str]
+) -> dict[str, Objective]:
+    """The suite's objectives by canonical name, restricted to their
+    ``[space.<objective>]`` overrides; problems are appended to ``errors``."""
+    objectives: dict[str, Objective] = {}
+    seen: dict[str, tuple[str, bool]] = {}
+    for text in suite.objectives:
+        try:
+            variant, objective = registry.objective(text)
+        except RegistryError as exc:
+            errors.append(f"{where}, key 'objectives': {exc}")
+            continue
+        twin = _twin(text, variant, type(objective), seen, "objective")
+        if twin:
+            errors.append(f"{where}, key 'objectives': {twin}")
+            continue
+        overrides = suite.spaces.get(text) or suite.spaces.get(variant.name)
+        if overrides:
+            try:
+                objective = objective.restricted(
+                    _override(objective.space, overrides, f"space.{text}")
+                )
+            except (SpaceError, ValueError) as exc:
+                errors.append(f"{where}, key {exc}")
+                continue
+        objectives[str(variant)] = objective
+    return objectives
+
+
+def _resolve_strategies(
+    suite: Suite, registry: Registry, where: str, errors: list[str]
+) -> tuple[dict[str, type[Strategy]], dict[str, Mapping[str, Any]]]:
+    """The suite's strategy classes and their options, both by canonical
+    variant name; problems are appended to ``errors``."""
+    strategies: dict[str, type[Strategy]] = {}
+    options: dict[str, Mapping[str, Any]] = {}
+    seen: dict[str, tuple[str, bool]] = {}
+    for text in suite.strategies:
+        try:
+            variant, target = registry.strategy(text)
+        except RegistryError as exc:
+            errors.append(f"{where}, key 'strategies': {exc}")
+            continue
+        twin = _twin(text, variant, target, seen, "strategy")
+        if twin:
+            errors.append(f"{where}, key 'strategies': {twin}")
+            continue
+        strategies[str(variant)] = target
+        options[str(variant)] = variant.options
+    return strategies, options
+
+
+def _twin(
+    text: str, variant: Variant, target: type, seen: dict[str, tuple[str, bool]], kind: str
+) -> str:
+    """Why ``text`` names the same variant as an earlier spelling in ``seen``
+    (canonical name -> spelling, whether it set a default), or ``""`` after
+    recording it. An option set to its constructor default counts as unset."""
+    params = inspect.signature(target).parameters
+    kept = {
+        key: value
+        for key, value in variant.options.items()
+        if key not in params or not _same(value, params[key].default)
+    }
+    canonical = str(Variant(variant.name, kept))
+    defaulted = len(kept) < len(variant.options)
+    if canonical not in seen:
+        seen[canonical] = (text, defaulted)
+        return ""
+    first, first_defaulted = seen[canonical]
+    why = " (an option set to its default value is the same as leaving it out)"
+    return (
+        f"{first!r} and {text!r} are the same {kind}, {canonical!r}"
+        f"{why if defaulted or first_defaulted else ''}: list it once"
+    )
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Whether an option ``value`` is its ``default`` (``True`` is not ``1``)."""
+    try:
+        return isinstance(value, bool) == isinstance(default, bool) and bool(value == default)
+    except Exception:
+        return False
+
+
+def _build_each(
+    strategies: Mapping[str, type[Strategy]],
+    options: Mapping[str, Mapping[str, Any]],
+    objectives: Mapping[str, Objective],
+    budget: float,
+) -> list[str]:
+    """Build each strategy variant once on each objective it can run on (seed 0,
+    a budget of at most ``PROBE_BUDGET``), so that options its constructor
+    refuses are reported before any run, once per variant and reason."""
+    problems = []
+    for s_name, target in strategies.items():
+        failed: dict[str, list[str]] = {}
+        for o_name, objective in objectives.items():
+            reason = _build(target, options[s_name], objective, budget)
+            if reason:
+                failed.setdefault(reason, []).append(repr(o_name))
+        for reason, names in failed.items():
+            on = f"objective {names[0]}" if len(names) == 1 else f"objectives {', '.join(names)}"
+            problems.append(f"strategy {s_name!r} cannot be built on {on}: {reason}")
+    return problems
+
+
+def _build(
+    target: type[Strategy], options: Mapping[str, Any], objective: Objective, budget: float
+) -> str:
+    """Why ``target(**options)`` cannot be built on ``objective``, or ``""``
+    (also when it cannot run there at all: that is reported on its own)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            target(
+                objective.space,
+                seed=0,
+                budget=Budget(min(budget, PROBE_BUDGET)),
+                fidelity=objective.fidelity,
+                **options,
+            )
+    except StrategyUnavailable:
+        return ""
+    except Exception as exc:
+        if isinstance(exc, ValueError) and str(exc):
+            return str(exc)
+        return f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return ""
 
 
 def _override(space: Space, overrides: Mapping[str, Any], where: str) -> Space:
