@@ -1,4 +1,5 @@
-"""Mapping runs onto an executor: in-process, a local process pool, or a Dask cluster.
+"""Mapping runs onto an executor: a local pool of worker processes, a Dask
+cluster, or this process (``in_process``, for debuggers).
 
 Runs are independent tasks. A task computes a run and returns its trace; this
 process (the driver) writes it to the results folder, so the folder need not
@@ -7,34 +8,43 @@ The driver claims each run before submitting it (``Store.claim``) and keeps at
 most two runs per worker in flight, so two drivers on one results folder never
 compute a run twice, and a driver killed at any moment loses only the runs in
 flight: every stored run was written atomically and is skipped on rerun.
+
+Faults: a run whose strategy raises is stored with its traceback (the loop
+records it). A worker process that dies (killed, out of memory, an objective
+calling ``os._exit``) fails only the run it held: the run is retried once, and
+errored if its worker dies again. It does not stop the other runs.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import multiprocessing
-import signal
-import sys
 import traceback
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass
+from multiprocessing import connection
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from threadpoolctl import threadpool_limits
 
 from bench.loop import run
+from bench.objective import Objective
 from bench.progress import Progress
 from bench.registry import default_registry
 from bench.space import space_from_description
 from bench.spec import RunSpec
 from bench.store import Claim, Store
 from bench.trace import Trace
+from bench.worker import driver_link, exit_status, follow_driver, worker_context
 
 ExecutorName = Literal["local", "dask"]
+
+log = logging.getLogger(__name__)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -43,6 +53,22 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, outcomes: list[Outcome]):
         super().__init__()
         self.outcomes = outcomes
+
+
+class WorkerDied(RuntimeError):
+    """The worker process computing ``spec`` ended before returning its trace."""
+
+    def __init__(self, spec: RunSpec, pid: int | None, exitcode: int | None):
+        super().__init__(
+            f"the worker process (pid {pid}) running {spec.key} died ({exit_status(exitcode)})"
+        )
+        self.spec = spec
+        self.pid = pid
+        self.exitcode = exitcode
+
+
+class RunRaised(RuntimeError):
+    """``compute`` raised in a worker process; the message is its traceback."""
 
 
 @dataclass(frozen=True)
@@ -72,15 +98,22 @@ class Outcome:
         )
 
 
+def objective_for(name: str, space: dict[str, Any], plugins: tuple[str, ...] = ()) -> Objective:
+    """The objective registered as ``name`` (a variant), searched over the space
+    ``space`` describes (``Space.describe()``)."""
+    _, objective = default_registry(plugins).objective(name)
+    if objective.space.describe() != space:
+        objective = objective.restricted(space_from_description(space))
+    return objective
+
+
 def compute(spec: RunSpec, plugins: tuple[str, ...] = ()) -> Trace:
     """Run ``spec`` with one BLAS thread and return its trace. A strategy that
     raises gives a trace with ``error`` set; this raises only if the run cannot
     be set up at all (an unknown name: the suite was validated, so a worker
     whose environment differs from the driver's)."""
     registry = default_registry(plugins)
-    _, objective = registry.objective(spec.objective)
-    if objective.space.describe() != spec.space:
-        objective = objective.restricted(space_from_description(spec.space))
+    objective = objective_for(spec.objective, spec.space, plugins)
     with threadpool_limits(1):
         return run(
             spec.strategy,
@@ -106,7 +139,8 @@ class Backend(Protocol):
 
 
 class InProcess:
-    """Runs each spec when it is submitted, in this process (``--jobs 1``)."""
+    """Runs each spec when it is submitted, in this process (``in_process``: a
+    debugger sees the run; an objective that ends its process ends the driver)."""
 
     workers = 1
 
@@ -128,61 +162,154 @@ class InProcess:
         pass
 
 
-def _preload() -> list[str]:
-    """Modules the fork server imports once, so that each worker starts with the
-    harness and every strategy and objective module the driver loaded."""
-    loaded = [
-        name
-        for name in list(sys.modules)
-        if name.split(".")[0] in ("strategies", "objectives") and "." in name
-    ]
-    return ["bench.execute", *sorted(loaded)]
-
-
-def _init_worker() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _serve(tasks: Connection, driver: Connection) -> None:
+    """A pool worker: compute each ``(spec, plugins)`` received on ``tasks`` and
+    send back ``("trace", trace)`` or ``("raised", traceback)``, until the
+    driver closes ``tasks`` or ends."""
+    follow_driver(driver)
     threadpool_limits(1)
+    while True:
+        try:
+            spec, plugins = tasks.recv()
+        except EOFError:
+            return
+        try:
+            reply: tuple[str, Any] = ("trace", compute(spec, plugins))
+        except Exception:
+            reply = ("raised", traceback.format_exc())
+        try:
+            tasks.send(reply)
+        except Exception:
+            tasks.send(("raised", traceback.format_exc()))
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: BaseProcess
+    tasks: Connection
+    job: tuple[Future, RunSpec] | None = None
 
 
 class LocalPool:
-    """A pool of ``jobs`` worker processes (forkserver), one BLAS thread each.
-    Workers ignore Ctrl-C: the driver stops them. When a worker dies (killed,
-    out of memory) the pool fails every run in flight; ``execute`` restarts the
-    pool and retries each of those runs once."""
+    """``jobs`` worker processes, forked by the fork server (``bench.worker``),
+    each computing one run at a time with one BLAS thread. Workers ignore Ctrl-C
+    (the driver stops them) and exit when the driver ends. A worker that dies
+    fails only the run it held, with ``WorkerDied``, and is replaced; the runs
+    of the other workers go on undisturbed."""
 
     def __init__(self, jobs: int):
         self.workers = jobs
-        self._pool = self._start()
-
-    def _start(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_preload())
-        return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_init_worker
-        )
+        self._context = worker_context()
+        self._idle: list[_Worker] = []
+        self._busy: list[_Worker] = []
+        self._queued: deque[tuple[Future, RunSpec, tuple[str, ...]]] = deque()
 
     def submit(self, spec: RunSpec, plugins: tuple[str, ...]) -> Future:
-        try:
-            return self._pool.submit(compute, spec, plugins)
-        except BrokenProcessPool:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._start()
-            return self._pool.submit(compute, spec, plugins)
+        future: Future = Future()
+        self._queued.append((future, spec, plugins))
+        self._dispatch()
+        return future
 
     def wait(self, futures: Sequence[Future]) -> set[Future]:
-        return wait(futures, return_when=FIRST_COMPLETED).done
+        while not (done := {f for f in futures if f.done()}):
+            if not self._busy:
+                raise RuntimeError("waiting on runs that no worker holds")
+            self._collect()
+        return done
 
     def abort(self, futures: Sequence[Future]) -> None:
-        for future in futures:
+        for future, _, _ in self._queued:
             future.cancel()
-        # ProcessPoolExecutor has no public way to stop running tasks before 3.14
-        # (terminate_workers); without this, exit waits for every running run.
-        for process in list(getattr(self._pool, "_processes", {}).values()):
-            process.terminate()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._queued.clear()
+        workers = [*self._idle, *self._busy]
+        for worker in workers:
+            worker.process.terminate()
+        self._stop(workers)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._stop([*self._idle, *self._busy])
+
+    def _stop(self, workers: list[_Worker]) -> None:
+        for worker in workers:
+            worker.tasks.close()
+        for worker in workers:
+            worker.process.join(10)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+        self._idle, self._busy = [], []
+
+    def _start(self) -> _Worker:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve, args=(theirs, driver_link()), name="tunebench-worker"
+        )
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
+    def _free_worker(self) -> _Worker | None:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.is_alive():
+                return worker
+            self._retire(worker)
+        return self._start() if len(self._busy) < self.workers else None
+
+    def _dispatch(self) -> None:
+        while self._queued and (worker := self._free_worker()) is not None:
+            future, spec, plugins = self._queued.popleft()
+            if future.cancelled():
+                self._idle.append(worker)
+                continue
+            try:
+                worker.tasks.send((spec, plugins))
+            except OSError:
+                self._retire(worker)
+                self._queued.appendleft((future, spec, plugins))
+                continue
+            future.set_running_or_notify_cancel()
+            worker.job = (future, spec)
+            self._busy.append(worker)
+
+    def _collect(self) -> None:
+        """Wait for a busy worker to reply or die; settle its run."""
+        handles: dict[Any, _Worker] = {}
+        for worker in self._busy:
+            handles[worker.tasks] = worker
+            handles[worker.process.sentinel] = worker
+        ready = connection.wait(list(handles))
+        for worker in {handles[handle] for handle in ready}:
+            self._settle(worker)
+        self._dispatch()
+
+    def _settle(self, worker: _Worker) -> None:
+        assert worker.job is not None
+        future, spec = worker.job
+        worker.job = None
+        self._busy.remove(worker)
+        try:
+            kind, payload = worker.tasks.recv() if worker.tasks.poll() else (None, None)
+        except (EOFError, OSError):
+            kind, payload = None, None
+        except Exception:
+            kind, payload = "raised", traceback.format_exc()
+        if kind is None:
+            self._retire(worker)
+            future.set_exception(WorkerDied(spec, worker.process.pid, worker.process.exitcode))
+            return
+        self._idle.append(worker)
+        if kind == "trace":
+            future.set_result(payload)
+        else:
+            future.set_exception(RunRaised(payload))
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.tasks.close()
+        worker.process.join(10)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
 
 
 class DaskCluster:
@@ -215,13 +342,15 @@ class DaskCluster:
         self._client.close()
 
 
-def backend_for(executor: ExecutorName, jobs: int, address: str | None) -> Backend:
-    """The backend of ``--executor`` / ``--jobs`` / ``--address``."""
+def backend_for(
+    executor: ExecutorName, jobs: int, address: str | None, *, in_process: bool = False
+) -> Backend:
+    """The backend of ``--executor`` / ``--jobs`` / ``--address`` / ``--in-process``."""
     if executor == "dask":
         if not address:
             raise ValueError("--executor dask needs --address tcp://HOST:PORT of a Dask scheduler")
         return DaskCluster(address)
-    return InProcess() if jobs <= 1 else LocalPool(jobs)
+    return InProcess() if in_process else LocalPool(max(1, jobs))
 
 
 def execute(
@@ -233,78 +362,122 @@ def execute(
     address: str | None = None,
     plugins: tuple[str, ...] = (),
     progress: Progress | None = None,
+    in_process: bool = False,
 ) -> list[Outcome]:
     """Perform every run of ``specs`` not stored yet and store it under ``root``;
     return the outcomes in completion order.
 
-    Ctrl-C (or any exception) stops the workers and drops the runs in flight;
-    every run completed before is already stored. Ctrl-C raises ``Interrupted``
-    with the outcomes so far.
+    Runs are computed in ``jobs`` worker processes (even for ``jobs=1``), on the
+    Dask cluster at ``address``, or with ``in_process`` in this process. Ctrl-C
+    (or any exception) stops the workers and drops the runs in flight; every
+    run completed before is already stored. Ctrl-C raises ``Interrupted`` with
+    the outcomes so far.
     """
     progress = progress or Progress(len(specs), interactive=False)
-    store = Store(root)
-    backend = backend_for(executor, jobs if len(specs) > 1 else 1, address)
-    queue = deque(specs)
-    in_flight: dict[Any, tuple[RunSpec, Claim]] = {}
-    outcomes: list[Outcome] = []
-    retried: set[str] = set()
+    try:
+        backend = backend_for(executor, min(jobs, len(specs)), address, in_process=in_process)
+        session = _Session(specs, Store(root), backend, plugins, progress)
+        try:
+            session.drive()
+        except BaseException as exc:
+            session.abort()
+            if isinstance(exc, KeyboardInterrupt):
+                raise Interrupted(session.outcomes) from None
+            raise
+    finally:
+        progress.close()
+    backend.close()
+    return session.outcomes
 
-    def finish(outcome: Outcome) -> None:
-        outcomes.append(outcome)
-        progress.update(outcome.failed + outcome.timeouts, outcome.error is not None)
 
-    window = 1 if isinstance(backend, InProcess) else 2 * backend.workers
+class _Session:
+    """One ``execute`` call: the runs queued, in flight and done, and the deaths
+    of the worker processes that held each run."""
 
-    def fill() -> None:
-        while queue and len(in_flight) < window:
-            spec = queue.popleft()
-            claim = store.claim(spec)
+    def __init__(
+        self,
+        specs: Sequence[RunSpec],
+        store: Store,
+        backend: Backend,
+        plugins: tuple[str, ...],
+        progress: Progress,
+    ):
+        self.store = store
+        self.backend = backend
+        self.plugins = plugins
+        self.progress = progress
+        self.queue = deque(specs)
+        self.in_flight: dict[Any, tuple[RunSpec, Claim]] = {}
+        self.outcomes: list[Outcome] = []
+        self.deaths: dict[str, list[int | None]] = {}
+        self.window = 1 if isinstance(backend, InProcess) else 2 * backend.workers
+
+    def drive(self) -> None:
+        self.fill()
+        while self.in_flight:
+            for future in self.backend.wait(list(self.in_flight)):
+                spec, claim = self.in_flight.pop(future)
+                with claim:
+                    outcome = self.settle(spec, future)
+                if outcome is not None:
+                    self.finish(outcome)
+            self.fill()
+
+    def fill(self) -> None:
+        while self.queue and len(self.in_flight) < self.window:
+            spec = self.queue.popleft()
+            claim = self.store.claim(spec)
             if claim is None:
-                finish(Outcome(spec, skipped="claimed by another process"))
-            elif store.state(spec) == "stored":
+                self.finish(Outcome(spec, skipped="claimed by another process"))
+            elif self.store.state(spec) == "stored":
                 claim.release()
-                finish(Outcome(spec, skipped="stored meanwhile by another process"))
+                self.finish(Outcome(spec, skipped="stored meanwhile by another process"))
             else:
                 try:
-                    in_flight[backend.submit(spec, plugins)] = (spec, claim)
+                    self.in_flight[self.backend.submit(spec, self.plugins)] = (spec, claim)
                 except BaseException:
                     claim.release()
                     raise
 
-    try:
-        fill()
-        while in_flight:
-            for future in backend.wait(list(in_flight)):
-                spec, claim = in_flight.pop(future)
-                with claim:
-                    try:
-                        trace = future.result()
-                    except BrokenProcessPool:
-                        if spec.hash not in retried:
-                            retried.add(spec.hash)
-                            queue.appendleft(spec)
-                            continue
-                        finish(Outcome(spec, error=traceback.format_exc()))
-                        continue
-                    except Exception:
-                        finish(Outcome(spec, error=traceback.format_exc()))
-                        continue
-                    store.write(trace, spec)
-                finish(Outcome.of(spec, trace))
-            fill()
-    except BaseException as exc:
-        for future, (spec, _) in list(in_flight.items()):
+    def settle(self, spec: RunSpec, future: Any) -> Outcome | None:
+        """Store a finished run and give its outcome, or queue it again (None)."""
+        try:
+            trace = future.result()
+        except WorkerDied as died:
+            return self.died(spec, died)
+        except RunRaised as raised:
+            return Outcome(spec, error=str(raised))
+        except Exception:
+            return Outcome(spec, error=traceback.format_exc())
+        self.store.write(trace, spec)
+        return Outcome.of(spec, trace)
+
+    def died(self, spec: RunSpec, died: WorkerDied) -> Outcome | None:
+        deaths = self.deaths.setdefault(spec.hash, [])
+        deaths.append(died.exitcode)
+        if len(deaths) == 1:
+            log.warning("%s; running it again", died)
+            self.queue.appendleft(spec)
+            return None
+        log.error("%s again; the run is errored", died)
+        statuses = dict.fromkeys(exit_status(code) for code in deaths)
+        return Outcome(
+            spec,
+            error=f"run {spec.key}: the worker process running it died twice "
+            f"({', then '.join(statuses)})",
+        )
+
+    def finish(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        self.progress.update(outcome.failed + outcome.timeouts, outcome.error is not None)
+
+    def abort(self) -> None:
+        """Keep the runs that finished, stop the backend, release every claim."""
+        for future, (spec, _) in list(self.in_flight.items()):
             if future.done() and not future.cancelled() and future.exception() is None:
                 trace = future.result()
-                store.write(trace, spec)
-                outcomes.append(Outcome.of(spec, trace))
-        backend.abort(list(in_flight))
-        for _, claim in in_flight.values():
+                self.store.write(trace, spec)
+                self.outcomes.append(Outcome.of(spec, trace))
+        self.backend.abort(list(self.in_flight))
+        for _, claim in self.in_flight.values():
             claim.release()
-        if isinstance(exc, KeyboardInterrupt):
-            raise Interrupted(outcomes) from None
-        raise
-    finally:
-        progress.close()
-    backend.close()
-    return outcomes

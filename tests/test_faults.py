@@ -346,6 +346,6 @@ def test_ctrl_c_in_process_keeps_the_run_that_finished_before_it(tmp_path, monke
 
     monkeypatch.setattr(execute_module, "compute", interrupted_on_the_second_run)
     with pytest.raises(Interrupted) as interrupt:
-        execute(specs, tmp_path / "r", jobs=1)
+        execute(specs, tmp_path / "r", jobs=1, in_process=True)
     assert [o.spec.seed for o in interrupt.value.outcomes] == [0]
     assert [p.name for p in (tmp_path / "r" / "runs").rglob("*.parquet")] == ["seed=0.parquet"]
