@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from bench import Budget, Categorical, Exhausted, Fidelity, Space, Strategy, Suggestion
+from strategies._options import flag
 
 
 class GridSearch(Strategy):
@@ -32,6 +33,7 @@ class GridSearch(Strategy):
         shuffle: bool = True,
     ):
         super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+        flag(self.name, "shuffle", shuffle)
         self.points = largest_grid(space, math.floor(budget.evaluations + 1e-9))
         configs = space.grid(self.points)
         if shuffle:

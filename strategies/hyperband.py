@@ -19,6 +19,7 @@ from optuna.distributions import BaseDistribution
 
 from bench import Budget, Fidelity, Space, Strategy, Suggestion
 from bench.space import Config
+from strategies._options import number
 from strategies._optuna_space import distributions, to_config, to_params
 
 #: Slack for float error in the schedule's logarithms, ceilings and floors.
@@ -225,8 +226,7 @@ class BOHB(Hyperband):
             )
         if min_points_in_model < 1:
             raise ValueError(f"bohb: min_points_in_model must be >= 1, got {min_points_in_model}")
-        if not 0 <= random_fraction <= 1:
-            raise ValueError(f"bohb: random_fraction must be in [0, 1], got {random_fraction!r}")
+        number("bohb", "random_fraction", random_fraction, 0.0, 1.0, closed=(True, True))
         self.min_points_in_model = min_points_in_model
         self.random_fraction = random_fraction
         optuna.logging.set_verbosity(optuna.logging.WARNING)

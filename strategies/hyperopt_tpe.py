@@ -21,6 +21,7 @@ from hyperopt.base import JOB_STATE_DONE, JOB_STATE_RUNNING
 
 from bench import Budget, Categorical, Fidelity, Float, Space, Strategy, Suggestion
 from bench.space import Config
+from strategies._options import integer, number
 
 
 def hyperopt_space(space: Space) -> dict[str, Any]:
@@ -82,6 +83,9 @@ class HyperoptTPE(Strategy):
         gamma: float = 0.25,
     ):
         super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+        integer(self.name, "n_startup_jobs", n_startup_jobs, 0)
+        integer(self.name, "n_ei_candidates", n_ei_candidates, 1)
+        number(self.name, "gamma", gamma, 0.0, 1.0, closed=(False, True))
         self.domain = Domain(_never_called, hyperopt_space(space))
         self.trials = Trials()
         self._rstate = np.random.default_rng(seed)

@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 
 from bench import Budget, Fidelity, Space, Strategy, Suggestion
 from bench.strategy import StrategyUnavailable
+from strategies._options import choice, flag, integer, number
 from strategies._optuna_space import distributions, to_config
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -69,6 +70,10 @@ class TPE(_OptunaStrategy):
         n_ei_candidates: int = 24,
         multivariate: bool | None = None,
     ):
+        integer("tpe", "n_startup_trials", n_startup_trials, 0)
+        integer("tpe", "n_ei_candidates", n_ei_candidates, 1)
+        if multivariate is not None:
+            flag("tpe", "multivariate", multivariate)
         self.options = dict(
             n_startup_trials=n_startup_trials,
             n_ei_candidates=n_ei_candidates,
@@ -96,6 +101,8 @@ class GP(_OptunaStrategy):
         n_startup_trials: int = 10,
         deterministic_objective: bool = False,
     ):
+        integer("gp", "n_startup_trials", n_startup_trials, 0)
+        flag("gp", "deterministic_objective", deterministic_objective)
         self.options = dict(
             n_startup_trials=n_startup_trials, deterministic_objective=deterministic_objective
         )
@@ -131,6 +138,12 @@ class CmaEs(_OptunaStrategy):
         popsize: int | None = None,
         restart_strategy: str | None = None,
     ):
+        if sigma0 is not None:
+            number("cmaes", "sigma0", sigma0, 0.0)
+        if popsize is not None:
+            integer("cmaes", "popsize", popsize, 2)
+        if restart_strategy is not None:
+            _check_restart_strategy(restart_strategy)
         self.options = dict(sigma0=sigma0, popsize=popsize, restart_strategy=restart_strategy)
         super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
 
@@ -182,8 +195,20 @@ class QMC(_OptunaStrategy):
         qmc_type: str = "sobol",
         scramble: bool = True,
     ):
+        flag("qmc", "scramble", scramble)
         self.options = dict(qmc_type=qmc_type, scramble=scramble)
         super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
 
     def make_sampler(self, seed: int) -> BaseSampler:
         return optuna.samplers.QMCSampler(seed=seed, **self.options)
+
+
+def _check_restart_strategy(value: object) -> None:
+    """Refuse a CMA-ES restart strategy optuna does not know, or would ignore."""
+    choice("cmaes", "restart_strategy", value, ("ipop", "bipop"))
+    if tuple(int(part) for part in optuna.__version__.split(".")[:2]) >= (4, 4):
+        raise ValueError(
+            f"cmaes: restart_strategy={value!r} would be ignored: optuna {optuna.__version__} "
+            "runs CMA-ES without restarts (restart_strategy falls back to None since optuna "
+            "4.4); leave the option out"
+        )

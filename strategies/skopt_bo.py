@@ -18,6 +18,7 @@ from skopt.space import Dimension, Integer, Real
 
 from bench import Budget, Categorical, Fidelity, Float, Space, Strategy, Suggestion
 from bench.space import Config
+from strategies._options import integer
 
 
 def skopt_dimensions(space: Space) -> list[Dimension]:
@@ -65,6 +66,7 @@ class _SkoptStrategy(Strategy):
         acq_optimizer: str = "auto",
     ):
         super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+        integer(self.name, "n_initial_points", n_initial_points, 1)
         self.optimizer = Optimizer(
             skopt_dimensions(space),
             base_estimator=self.base_estimator,
