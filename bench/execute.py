@@ -12,7 +12,8 @@ flight: every stored run was written atomically and is skipped on rerun.
 Faults: a run whose strategy raises is stored with its traceback (the loop
 records it). A worker process that dies (killed, out of memory, an objective
 calling ``os._exit``) fails only the run it held: the run is retried once, and
-errored if its worker dies again. It does not stop the other runs.
+errored if its worker dies again. A run whose trace cannot be stored is
+errored. Neither stops the other runs.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import traceback
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import connection
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -449,8 +450,7 @@ class _Session:
             return Outcome(spec, error=str(raised))
         except Exception:
             return Outcome(spec, error=traceback.format_exc())
-        self.store.write(trace, spec)
-        return Outcome.of(spec, trace)
+        return self.write(spec, trace)
 
     def died(self, spec: RunSpec, died: WorkerDied) -> Outcome | None:
         deaths = self.deaths.setdefault(spec.hash, [])
@@ -467,6 +467,18 @@ class _Session:
             f"({', then '.join(statuses)})",
         )
 
+    def write(self, spec: RunSpec, trace: Trace) -> Outcome:
+        """Store ``trace``; a run that cannot be stored is errored, with why."""
+        outcome = Outcome.of(spec, trace)
+        try:
+            self.store.write(trace, spec)
+        except Exception:
+            return replace(
+                outcome,
+                error=f"run {spec.key}: its trace could not be stored\n{traceback.format_exc()}",
+            )
+        return outcome
+
     def finish(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
         self.progress.update(outcome.failed + outcome.timeouts, outcome.error is not None)
@@ -475,9 +487,7 @@ class _Session:
         """Keep the runs that finished, stop the backend, release every claim."""
         for future, (spec, _) in list(self.in_flight.items()):
             if future.done() and not future.cancelled() and future.exception() is None:
-                trace = future.result()
-                self.store.write(trace, spec)
-                self.outcomes.append(Outcome.of(spec, trace))
+                self.outcomes.append(self.write(spec, future.result()))
         self.backend.abort(list(self.in_flight))
         for _, claim in self.in_flight.values():
             claim.release()

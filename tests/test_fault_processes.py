@@ -270,3 +270,16 @@ def test_a_driver_killed_with_sigkill_leaves_no_process_behind(tmp_path, plugin)
     finally:
         for orphan in alive(tree):
             orphan.kill()
+
+
+# --- 6. a run that cannot be stored -------------------------------------------------
+
+
+def test_a_run_that_cannot_be_stored_is_errored_and_the_others_are_stored(tmp_path, plugin):
+    suite = 'strategies = ["random"]\nobjectives = ["fast"]\nseeds = [1, 2, 3]\nbudget = 3\n'
+    process = bench_run(tmp_path, plugin, suite, "--jobs", "2", FAIL_WRITE_OF_SEED="1")
+    err = finish(process, 60)
+    assert process.returncode == 1, err
+    assert errored_runs(err) == ["fast / random / seed=1"], err
+    assert "OSError: [Errno 28] No space left on device (injected)" in err
+    assert stored_seeds(tmp_path, "fast") == [2, 3]
