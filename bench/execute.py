@@ -45,6 +45,9 @@ from bench.worker import driver_link, exit_status, follow_driver, worker_context
 
 ExecutorName = Literal["local", "dask"]
 
+#: Seconds to wait for a Dask scheduler to answer.
+DASK_CONNECT_TIMEOUT = 5.0
+
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +57,10 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, outcomes: list[Outcome]):
         super().__init__()
         self.outcomes = outcomes
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The executor asked for cannot be used (a Dask scheduler out of reach)."""
 
 
 class WorkerDied(RuntimeError):
@@ -316,12 +323,20 @@ class LocalPool:
 class DaskCluster:
     """Runs as tasks on an existing Dask distributed cluster. Traces come back to
     this process, which writes them: the workers need tunebench installed (and
-    any ``--plugin`` file at the same path), not the results folder."""
+    any ``--plugin`` file at the same path), not the results folder. Raises
+    ``ExecutorUnavailable`` if the scheduler does not answer within ``timeout`` s
+    (default ``DASK_CONNECT_TIMEOUT``)."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, timeout: float | None = None):
         from distributed import Client, as_completed
 
-        self._client = Client(address, set_as_default=False)
+        timeout = DASK_CONNECT_TIMEOUT if timeout is None else timeout
+        try:
+            self._client = Client(address, set_as_default=False, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ExecutorUnavailable(
+                f"cannot reach the Dask scheduler at {address} within {timeout:g} s: {exc}"
+            ) from exc
         self._completed = as_completed(loop=self._client.loop)
         self.workers = max(1, sum(self._client.nthreads().values()))
 
@@ -346,7 +361,8 @@ class DaskCluster:
 def backend_for(
     executor: ExecutorName, jobs: int, address: str | None, *, in_process: bool = False
 ) -> Backend:
-    """The backend of ``--executor`` / ``--jobs`` / ``--address`` / ``--in-process``."""
+    """The backend of ``--executor`` / ``--jobs`` / ``--address`` / ``--in-process``.
+    Raises ``ExecutorUnavailable`` for a Dask scheduler out of reach."""
     if executor == "dask":
         if not address:
             raise ValueError("--executor dask needs --address tcp://HOST:PORT of a Dask scheduler")
@@ -372,7 +388,8 @@ def execute(
     Dask cluster at ``address``, or with ``in_process`` in this process. Ctrl-C
     (or any exception) stops the workers and drops the runs in flight; every
     run completed before is already stored. Ctrl-C raises ``Interrupted`` with
-    the outcomes so far.
+    the outcomes so far; an unusable executor raises ``ExecutorUnavailable``
+    before any run is claimed.
     """
     progress = progress or Progress(len(specs), interactive=False)
     try:

@@ -272,6 +272,30 @@ def test_a_driver_killed_with_sigkill_leaves_no_process_behind(tmp_path, plugin)
             orphan.kill()
 
 
+# --- 5. an unreachable Dask scheduler ----------------------------------------------
+
+
+def test_an_unreachable_dask_scheduler_is_a_clear_error_within_seconds(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    import bench.execute
+    from bench.execute import ExecutorUnavailable, execute
+    from bench.registry import default_registry
+    from bench.suite import load_suite, plan
+
+    suite = tmp_path / "suite.toml"
+    suite.write_text('strategies = ["random"]\nobjectives = ["branin"]\nseeds = 1\nbudget = 3\n')
+    specs, _ = plan(load_suite(suite), default_registry())
+    monkeypatch.setattr(bench.execute, "DASK_CONNECT_TIMEOUT", 1.0)
+    started = time.monotonic()
+    with pytest.raises(ExecutorUnavailable) as raised:
+        execute(specs, tmp_path / "r", executor="dask", address="tcp://127.0.0.1:1")
+    assert time.monotonic() - started < 10
+    assert str(raised.value).startswith(
+        "cannot reach the Dask scheduler at tcp://127.0.0.1:1 within 1 s: "
+    )
+    assert not list((tmp_path / "r").rglob("*.parquet"))
+
+
 # --- 6. a run that cannot be stored -------------------------------------------------
 
 
