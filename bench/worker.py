@@ -60,7 +60,7 @@ def _preload() -> list[str]:
         for name in list(sys.modules)
         if name.split(".")[0] in ("strategies", "objectives") and "." in name
     ]
-    return ["bench.execute", *sorted(loaded)]
+    return ["bench.execute", "bench.signatures", *sorted(loaded)]
 
 
 def driver_link() -> Connection:

@@ -199,6 +199,86 @@ def new_workers(before: set[psutil.Process]) -> list[psutil.Process]:
     return found
 
 
+# --- 1. signatures in a child process ------------------------------------------
+
+
+def test_signatures_computed_in_a_child_equal_the_in_process_ones(plugin):
+    from bench.registry import default_registry
+    from bench.signatures import objective_signatures
+
+    registry = default_registry((plugin,))
+    objectives = {name: registry.objective(name)[1] for name in ("branin", "fast")}
+    wanted = {name: (name, o.space.describe()) for name, o in objectives.items()}
+    got = objective_signatures(wanted, (plugin,), timeout=30)
+    assert got == {name: o.signature() for name, o in objectives.items()}
+
+
+def test_a_restricted_space_is_rebuilt_in_the_child(plugin):
+    from bench.registry import default_registry
+    from bench.signatures import objective_signatures
+    from bench.space import Float, Space
+
+    narrow = (
+        default_registry((plugin,)).objective("fast")[1].restricted(Space({"x": Float(0.4, 0.6)}))
+    )
+    got = objective_signatures({"fast": ("fast", narrow.space.describe())}, (plugin,), 30)
+    assert got == {"fast": narrow.signature()}
+
+
+@pytest.mark.parametrize(
+    ("objective", "timeout", "message"),
+    [
+        ("signature-exits", 30,
+         "objective 'signature-exits' exited the process (exit code 3) while computing its signature"),
+        ("signature-hangs", 0.5,
+         "objective 'signature-hangs' did not return its signature within 0.5 s"),
+        ("signature-raises", 30,
+         "objective 'signature-raises' raised while computing its signature"),
+    ],
+)  # fmt: skip
+def test_a_signature_that_ends_hangs_or_raises_is_named(plugin, objective, timeout, message):
+    from bench.registry import default_registry
+    from bench.signatures import SignatureError, objective_signatures
+
+    description = default_registry((plugin,)).objective("fast")[1].space.describe()
+    wanted = {"fast": ("fast", description), objective: (objective, description)}
+    before = set(descendants(psutil.Process()))
+    started = time.monotonic()
+    with pytest.raises(SignatureError) as raised:
+        objective_signatures(wanted, (plugin,), timeout=timeout)
+    assert time.monotonic() - started < timeout + 10
+    assert message in str(raised.value)
+    if objective == "signature-raises":
+        assert "ValueError: no signature here" in str(raised.value)
+    assert not wait_until_gone(new_workers(before), 5), "the signature process was left running"
+
+
+def test_a_hanging_signature_neither_hangs_its_caller_nor_outlives_it(plugin):
+    script = (
+        "import sys\n"
+        "from bench.registry import default_registry\n"
+        "from bench.signatures import SignatureError, objective_signatures\n"
+        f"plugins = ({plugin!r},)\n"
+        "space = default_registry(plugins).objective('signature-hangs')[1].space.describe()\n"
+        "try:\n"
+        "    objective_signatures({'signature-hangs': ('signature-hangs', space)}, plugins, 0.5)\n"
+        "except SignatureError as exc:\n"
+        "    sys.exit(str(exc))\n"
+    )
+    process = start([sys.executable, "-c", script])
+    tree = psutil.Process(process.pid)
+    seen: set[psutil.Process] = set()
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
+        seen |= set(descendants(tree))
+        time.sleep(0.05)
+    err = finish(process, 1)
+    assert process.returncode == 1, err
+    assert "did not return its signature within 0.5 s" in err
+    assert seen, "no child process was seen: the signature ran in the caller"
+    assert not wait_until_gone(list(seen), 5), "processes outlived their caller"
+
+
 # --- 2. --jobs 1 runs in a worker process ------------------------------------------
 
 
