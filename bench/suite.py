@@ -408,7 +408,10 @@ def _twin(
     """Why ``text`` names the same variant as an earlier spelling in ``seen``
     (canonical name -> spelling, whether it set a default), or ``""`` after
     recording it. An option set to its constructor default counts as unset."""
-    params = inspect.signature(target).parameters
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        params = {}
     kept = {
         key: value
         for key, value in variant.options.items()
