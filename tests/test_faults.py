@@ -86,6 +86,13 @@ class Raising(Strategy):
 '''
 
 
+def run_file(folder: Path, seed: int) -> Path:
+    """The one run file of ``seed`` in ``folder``, however the store names it
+    (``seed=K.parquet`` or ``seed=K-HASH.parquet``)."""
+    (path,) = folder.glob(f"seed={seed}[.-]*parquet")
+    return path
+
+
 def expected_status(x: float) -> str:
     if 0.30 <= x < 0.40:
         return "timeout"
@@ -110,7 +117,7 @@ def test_a_suite_with_every_fault_completes_with_exactly_the_expected_statuses(t
 
     seen = set()
     for seed in (1, 2):
-        path = runs / "random" / f"seed={seed}.parquet"
+        path = run_file(runs / "random", seed)
         rows = pd.read_parquet(path)
         meta = read_metadata(path)
         assert meta["error"] is None and len(rows) == 14
@@ -125,7 +132,7 @@ def test_a_suite_with_every_fault_completes_with_exactly_the_expected_statuses(t
     assert {"ok", "failed", "timeout"} <= seen
 
     for seed in (1, 2):
-        path = runs / "raising" / f"seed={seed}.parquet"
+        path = run_file(runs / "raising", seed)
         meta = read_metadata(path)
         assert "RuntimeError: the strategy broke at its fourth ask" in meta["error"]
         assert "Traceback (most recent call last)" in meta["error"]
@@ -348,4 +355,5 @@ def test_ctrl_c_in_process_keeps_the_run_that_finished_before_it(tmp_path, monke
     with pytest.raises(Interrupted) as interrupt:
         execute(specs, tmp_path / "r", jobs=1, in_process=True)
     assert [o.spec.seed for o in interrupt.value.outcomes] == [0]
-    assert [p.name for p in (tmp_path / "r" / "runs").rglob("*.parquet")] == ["seed=0.parquet"]
+    (stored_run,) = (tmp_path / "r" / "runs").rglob("*.parquet")
+    assert stored_run == run_file(stored_run.parent, 0)
