@@ -1,14 +1,24 @@
-"""What identifies a run: its spec and the hash that decides whether a stored
-run can be reused."""
+"""What identifies a run: its spec, and the hash that decides whether a stored
+run is what the current code would produce."""
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
-from dataclasses import asdict, dataclass
-from functools import lru_cache
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
+
+from bench.fingerprint import differences
+
+#: Significant digits of an objective's signature values that enter the hash: a
+#: drift beyond them makes the objective's stored runs stale.
+SIGNATURE_DIGITS = 10
+
+
+class SpecError(ValueError):
+    """Stored metadata that does not describe a run spec of this version."""
 
 
 @dataclass(frozen=True)
@@ -16,10 +26,13 @@ class RunSpec:
     """Everything that determines a run's numbers.
 
     ``strategy`` and ``objective`` are canonical variant names; ``space`` is the
-    objective's space description (it differs from the default when a suite
-    restricts it); the source hashes cover the modules defining the strategy
-    and the objective, so editing either invalidates stored runs. ``timeout``
-    is the per-trial time limit in seconds (None: no limit).
+    objective's space description (it differs from the objective's own when a
+    suite restricts it); ``timeout`` the per-trial limit in seconds (None: none);
+    ``code`` the fingerprint of every module and library on the run's path
+    (``bench.fingerprint``); ``optimum`` the objective's known minimum (None:
+    unknown); ``signature`` its values at five fixed configurations, rounded to
+    ``SIGNATURE_DIGITS`` (None where not computed yet: such a spec is never
+    stored). Every field but ``suite`` (the results folder's name) enters the hash.
     """
 
     suite: str
@@ -28,8 +41,9 @@ class RunSpec:
     seed: int
     budget: float
     space: dict[str, Any]
-    strategy_source: str
-    objective_source: str
+    code: dict[str, Any]
+    optimum: float | None = None
+    signature: tuple[float | None, ...] | None = None
     timeout: float | None = None
 
     @property
@@ -38,33 +52,57 @@ class RunSpec:
 
     @property
     def hash(self) -> str:
-        """A content hash of the spec (the suite name excluded: it only names the
-        folder; no time limit hashes as before time limits existed)."""
-        fields = asdict(self)
-        del fields["suite"]
-        if fields["timeout"] is None:
-            del fields["timeout"]
-        text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        """SHA-256 of the canonical JSON of every field but ``suite``."""
+        data = self.to_json()
+        del data["suite"]
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def with_signature(self, values: Sequence[float]) -> RunSpec:
+        """This spec with the objective's signature values (rounded) filled in."""
+        return replace(self, signature=rounded_signature(values))
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if data["signature"] is not None:
+            data["signature"] = list(data["signature"])
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunSpec:
+        """The spec stored in a run file; ``SpecError`` if it has other fields
+        (a file written by another version of tunebench)."""
+        names = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or set(data) - names or "code" not in data:
+            keys = sorted(data) if isinstance(data, dict) else data
+            raise SpecError(f"not a spec of this tunebench version (fields {keys})")
+        data = dict(data)
+        if data.get("signature") is not None:
+            data["signature"] = tuple(data["signature"])
         return cls(**data)
 
 
-def source_hash(target: type) -> str:
-    """SHA-256 of the source file defining ``target`` ("" if it has none)."""
-    try:
-        path = inspect.getsourcefile(target)
-    except TypeError:
-        return ""
-    return _file_hash(path) if path else ""
+def rounded_signature(values: Sequence[float]) -> tuple[float | None, ...]:
+    """Signature values to ``SIGNATURE_DIGITS`` significant digits (NaN: None)."""
+    return tuple(
+        None if not math.isfinite(v) else float(f"{v:.{SIGNATURE_DIGITS}g}") for v in values
+    )
 
 
-@lru_cache(maxsize=256)
-def _file_hash(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+def spec_changes(old: dict[str, Any], new: RunSpec) -> list[str]:
+    """Why a stored spec (JSON form) differs from ``new``, in words."""
+    current = new.to_json()
+    changes = []
+    for name in ("budget", "timeout", "space", "optimum"):
+        if old.get(name) != current[name]:
+            changes.append(f"{name} {_short(old.get(name))} -> {_short(current[name])}")
+    if old.get("signature") != current["signature"]:
+        changes.append(f"objective {new.objective!r} gives other values (its signature changed)")
+    if old.get("code") != current["code"]:
+        changes += differences(old.get("code") or {}, current["code"]) or ["code changed"]
+    return changes
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
