@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import shlex
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.manifest import ManifestError
 from bench.registry import Registry, RegistryError, default_registry
-from bench.spec import RunSpec
-from bench.suite import Suite, SuiteError, available_suites, load_suite, plan
+from bench.suite import SuiteError, available_suites, load_suite, suite_name, suite_path
 from bench.variant import split_list
 
 log = logging.getLogger("bench")
@@ -34,12 +31,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.command(args))
-    except (SuiteError, RegistryError, SignatureDrift) as exc:
+    except _usage_errors() as exc:
         log.error("error: %s", exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
         log.error("interrupted before any run started; nothing was changed")
         return EXIT_INTERRUPTED
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean "this cannot run as asked": printed as one message, exit 2."""
+    from bench.execute import ExecutorUnavailable
+    from bench.signatures import SignatureError
+    from bench.store import CorruptRun
+
+    return (
+        SuiteError,
+        RegistryError,
+        ManifestError,
+        SignatureError,
+        ExecutorUnavailable,
+        CorruptRun,
+    )
 
 
 def default_jobs() -> int:
@@ -78,9 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument(
         "--jobs",
-        type=int,
+        type=positive_int,
         default=default_jobs(),
-        help="parallel runs; 1 runs in-process for debugging (default: one per core)",
+        help="parallel runs, each in a worker process (default: one per core)",
+    )
+    p_run.add_argument(
+        "--in-process",
+        action="store_true",
+        help="compute every run in this process, one at a time (for a debugger)",
     )
     p_run.add_argument(
         "--executor",
@@ -143,125 +161,93 @@ def _plugin_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def positive_int(text: str) -> int:
+    """An integer >= 1 (``--jobs``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def parse_seeds(text: str) -> list[int]:
-    """``"5"`` -> 0..4; ``"2-4"`` -> 2, 3, 4; ``"0,3,7"`` -> 0, 3, 7."""
+    """``"5"`` -> 0..4; ``"2-4"`` -> 2, 3, 4; ``"0,3,7"`` -> 0, 3, 7; at most
+    ``MAX_SEEDS`` seeds (checked before any list is built)."""
+    from bench.suite import MAX_SEEDS
+
     text = text.strip()
     try:
         if "," in text:
-            return [int(part) for part in text.split(",") if part.strip()]
-        if "-" in text:
-            start, end = (int(part) for part in text.split("-", 1))
-            if end < start:
+            seeds = [int(part) for part in text.split(",") if part.strip()]
+            if any(seed < 0 for seed in seeds):
                 raise ValueError
-            return list(range(start, end + 1))
-        count = int(text)
-        if count <= 0:
-            raise ValueError
-        return list(range(count))
+            count = len(seeds)
+        elif "-" in text:
+            start, end = (int(part) for part in text.split("-", 1))
+            if end < start or start < 0:
+                raise ValueError
+            count, seeds = end - start + 1, None
+        else:
+            count, seeds = int(text), None
+            start = 0
+            if count <= 0:
+                raise ValueError
+        if count > MAX_SEEDS:
+            raise argparse.ArgumentTypeError(
+                f"{count} seeds asked for ({text!r}); at most {MAX_SEEDS} seeds per suite"
+            )
+        return seeds if seeds is not None else list(range(start, start + count))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected N (the first N seeds), A-B or A,B,C with non-negative integers, got {text!r}"
         ) from None
 
 
-class SignatureDrift(RuntimeError):
-    """An objective's values changed since its runs were stored."""
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench.environment import environment
-    from bench.execute import Interrupted, execute
-    from bench.progress import Progress
-    from bench.store import Store
+    from bench.runner import run_suite
 
-    suite = load_suite(args.suite).narrow(
-        strategies=args.strategies,
-        objectives=args.objectives,
-        seeds=args.seeds,
-        budget=args.budget,
-        timeout=args.timeout,
-    )
     if args.executor == "dask" and not args.address:
         log.error(
             "error: --executor dask needs --address tcp://HOST:PORT (a running Dask scheduler)"
         )
         return EXIT_USAGE
-    registry = default_registry(tuple(str(Path(p).resolve()) for p in args.plugin))
-    registry.check_plugins()
-    specs, objectives = plan(suite, registry)
-    store = Store(args.results / suite.name)
-    manifest = store.read_manifest() or {}
-    signatures = {name: objective.signature() for name, objective in objectives.items()}
-    check_signatures(manifest, signatures, store.root)
+    command = shlex.join(["python", "-m", "bench", *args.argv])
+    outcome = run_suite(
+        args.suite,
+        args.results,
+        strategies=args.strategies,
+        objectives=args.objectives,
+        seeds=args.seeds,
+        budget=args.budget,
+        timeout=args.timeout,
+        jobs=args.jobs,
+        executor=args.executor,
+        address=args.address,
+        plugins=args.plugin,
+        in_process=args.in_process,
+        command=command,
+    )
+    _print_outcome(outcome, command)
+    if outcome.status == "interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_ERRORED if outcome.errored else 0
 
-    states = Counter()
-    pending = []
-    for spec in specs:
-        state = store.state(spec)
-        states[state] += 1
-        if state != "stored":
-            pending.append(spec)
-    log.info(
-        "suite %s: %d runs (%d strategies x %d objectives x %d seeds, budget %g): "
-        "%d stored, %d to run%s",
-        suite.name,
-        len(specs),
-        len(suite.strategies),
-        len(suite.objectives),
-        len(suite.seeds),
-        suite.budget,
-        states["stored"],
-        len(pending),
-        f" ({states['stale']} stale: code or spec changed)" if states["stale"] else "",
-    )
-    started = datetime.now(UTC)
-    manifest = _manifest(
-        manifest, suite, specs, objectives, signatures, environment(), args, started
-    )
-    store.write_manifest(manifest)
 
-    progress = Progress(len(pending))
-    t0 = time.monotonic()
-    status = "complete"
-    outcomes = []
-    try:
-        outcomes = execute(
-            pending,
-            store.root,
-            jobs=args.jobs,
-            executor=args.executor,
-            address=args.address,
-            plugins=registry.plugins,
-            progress=progress,
-        )
-    except Interrupted as interrupt:
-        status = "interrupted"
-        outcomes = interrupt.outcomes
-    ran = [o for o in outcomes if o.skipped is None]
-    skipped = [o for o in outcomes if o.skipped is not None]
-    errored = [o for o in ran if o.error is not None]
-    if errored and status == "complete":
-        status = "errored"
-    manifest["last_run"].update(
-        finished=datetime.now(UTC).isoformat(timespec="seconds"),
-        seconds=round(time.monotonic() - t0, 3),
-        ran=len(ran),
-        errored=[o.spec.key for o in errored],
-        skipped=len(skipped),
-        status=status,
-    )
-    store.write_manifest(manifest)
-    for outcome in errored:
-        log.error("run %s errored:\n%s", outcome.spec.key, outcome.error.rstrip())
+def _print_outcome(outcome: Any, command: str) -> None:
+    ran, errored, skipped = outcome.ran, outcome.errored, outcome.skipped
+    for run in errored:
+        log.error("run %s errored:\n%s", run.spec.key, run.error.rstrip())
     log.info(
         "%s: %d runs ran in %.1fs (%d failed trials, %d timeouts, %d errored runs); results in %s",
-        status,
+        outcome.status,
         len(ran),
-        time.monotonic() - t0,
+        outcome.seconds,
         sum(o.failed for o in ran),
         sum(o.timeouts for o in ran),
         len(errored),
-        store.root,
+        outcome.folder,
     )
     if skipped:
         log.info(
@@ -273,17 +259,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             "errored runs (stored with their traceback; retried by the next run):\n%s",
             "\n".join(f"  {o.spec.key}: {_last_line(o.error)}" for o in errored),
         )
-    if status == "interrupted":
+    if outcome.status == "interrupted":
         log.error(
             "interrupted: %d runs completed and stored in %s, %d not run; "
             "run the same command again to resume: %s",
             len(ran) - len(errored),
-            store.root,
-            len(pending) - len(ran) - len(skipped),
-            shlex.join(["python", "-m", "bench", *args.argv]),
+            outcome.folder,
+            outcome.planned - outcome.stored - len(ran) - len(skipped),
+            command,
         )
-        return EXIT_INTERRUPTED
-    return EXIT_ERRORED if errored else 0
 
 
 def _last_line(text: str) -> str:
@@ -291,78 +275,10 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def check_signatures(
-    manifest: dict[str, Any], signatures: dict[str, list[float]], root: Path
-) -> None:
-    """Refuse to resume if an objective's values drifted from the stored ones."""
-    stored = manifest.get("signatures", {})
-    for name, values in signatures.items():
-        old = stored.get(name, {}).get("signature")
-        if old is None:
-            continue
-        same = len(old) == len(values) and all(
-            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
-            for a, b in zip(old, values)
-        )
-        if not same:
-            raise SignatureDrift(
-                f"objective {name!r} changed since its runs were stored in {root}: its values at the "
-                f"five signature configurations were {old}, now {values}. Its stored runs cannot be "
-                f"mixed with new ones: move {root / 'runs' / name} away, or use --results elsewhere."
-            )
-
-
-def _manifest(
-    previous: dict[str, Any],
-    suite: Suite,
-    specs: list[RunSpec],
-    objectives: dict[str, Any],
-    signatures: dict[str, list[float]],
-    env: dict[str, Any],
-    args: argparse.Namespace,
-    started: datetime,
-) -> dict[str, Any]:
-    known = dict(previous.get("signatures", {}))
-    for name, objective in objectives.items():
-        known[name] = {
-            "signature": signatures[name],
-            "optimum": objective.optimum,
-            "fidelity": None if objective.fidelity is None else vars(objective.fidelity),
-            "space": objective.space.describe(),
-        }
-    return {
-        "suite": suite.name,
-        "suite_file": suite.source,
-        "suite_toml": suite.text,
-        "description": suite.description,
-        "narrowed": {k: list(v) if isinstance(v, tuple) else v for k, v in suite.narrowed.items()},
-        "strategies": list(dict.fromkeys(spec.strategy for spec in specs)),
-        "objectives": list(objectives),
-        "seeds": list(suite.seeds),
-        "budget": suite.budget,
-        "spec_hashes": [spec.hash for spec in specs],
-        "created": previous.get("created", started.isoformat(timespec="seconds")),
-        "environment": env,
-        "signatures": known,
-        "last_run": {
-            "started": started.isoformat(timespec="seconds"),
-            "command": " ".join(sys.argv),
-            "jobs": args.jobs,
-            "plugins": list(args.plugin),
-            "status": "running",
-        },
-        "history": [*previous.get("history", []), previous["last_run"]]
-        if "last_run" in previous
-        else [],
-    }
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from bench.report import write_report
 
-    target = Path(args.target)
-    if not target.exists() and not target.is_absolute() and (args.results / target).exists():
-        target = args.results / target
+    target = report_folder(args.target, args.results)
     if not (target / "runs").is_dir():
         log.error(
             "error: no stored runs in %s (expected %s); run `python -m bench run SUITE` first",
@@ -379,6 +295,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         len(written),
     )
     return 0
+
+
+def report_folder(target: str, results: Path) -> Path:
+    """A results folder named by its path, a suite name or a suite file's path."""
+    path = Path(target)
+    if path.suffix == ".toml" and path.is_file():
+        return results / suite_name(path)
+    if path.is_dir():
+        return path
+    if not path.is_absolute() and (results / path).is_dir():
+        return results / path
+    try:
+        return results / suite_name(suite_path(target))
+    except SuiteError:
+        return path
 
 
 def cmd_new_strategy(args: argparse.Namespace) -> int:
