@@ -88,6 +88,9 @@ def render(stored: Stored, out: Path, name: str) -> list[Path]:
     usable = runs[~runs["objective"].isin(lost)]
     if stored.left_out:
         log.warning("%s (listed in the report)", left_out_line(stored.left_out))
+    for left in stored.left_out:
+        if left.reason.startswith("damaged"):
+            log.warning("%s: %s; `python -m bench run` recomputes it", left.path, left.reason)
     for sentence in lost.values():
         log.warning("%s: left out of every figure and table", sentence)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,13 +4,21 @@ and filtered, with each objective's optimum and the manifest."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pandas as pd
+import pyarrow as pa
 
-from bench.store import Store, runs_frame
+from bench import manifest as manifest_file
+from bench.fingerprint import objective_code
+from bench.registry import default_registry
+from bench.spec import RunSpec, SpecError, spec_changes
+from bench.store import CorruptRun, Store, read_run, runs_frame
+from bench.suite import Suite, SuiteError, parse_suite, plan
+from bench.trace import LEADING, TRAILING
 
 log = logging.getLogger("bench")
 
@@ -49,53 +57,156 @@ class Stored:
 
 
 def load(root: str | Path) -> Stored:
-    """Stored trial rows of a suite folder, each objective's optimum and the manifest.
+    """The stored runs of a suite folder that the current code and the suite's
+    current definition would produce, each objective's optimum and the manifest.
 
-    Errored runs (stored with the traceback of a strategy that raised) are left
-    out and named in ``errored``. Where the suite has a manifest, only runs of
-    its last plan are kept (their spec hashes are in the manifest), so runs left
-    over from an earlier definition or from edited code never mix into the
-    medians.
+    A run is kept only if its file is intact (checksum), it did not error, and
+    its spec hash is one the suite's definition (as the manifest records it,
+    with every strategy stored in the folder, raced plugins included) plans
+    with today's code, library versions and objective signatures: so the same
+    budget, timeout, space, seeds among the suite's, and unchanged code. Every
+    other file is in ``left_out`` with the reason.
     """
     store = Store(root)
-    manifest = store.read_manifest()
-    keep, optima, left_out, errored = [], {}, 0, []
-    for table, meta in store.read():
+    manifest = manifest_file.read(root) or {}
+    kept: list[pa.Table] = []
+    left_out: list[LeftOut] = []
+    intact: list[tuple[Path, pa.Table, dict[str, Any]]] = []
+    for path in store.files():
+        try:
+            table, meta = read_run(path)
+        except CorruptRun as exc:
+            left_out.append(LeftOut(_key_of(path, store.runs), f"damaged: {exc.reason}", str(path)))
+            continue
+        intact.append((path, table, meta))
+    current = current_plan(manifest, [meta["spec"] for _, _, meta in intact])
+    errored = []
+    for path, table, meta in intact:
+        reason = current.judge(meta)
+        key = _key(meta["spec"])
+        if reason is None and table.num_rows == 0:
+            reason = "no trials: the strategy proposed nothing that fit the budget"
+        if reason is None:
+            kept.append(table)
+            continue
+        left_out.append(LeftOut(key, reason, str(path)))
+        if reason.startswith("errored"):
+            errored.append(key)
+    runs = runs_frame(kept, store.runs) if kept else _empty()
+    return Stored(runs, current.optima, manifest, tuple(errored), tuple(left_out))
+
+
+@dataclass
+class Plan:
+    """The specs the suite's current definition plans with today's code, by hash
+    and by (objective, strategy, seed); ``problems`` says why a strategy or
+    objective could not be planned; ``optima`` each planned objective's optimum."""
+
+    definition: Suite | None
+    by_hash: dict[str, RunSpec] = field(default_factory=dict)
+    by_key: dict[tuple[str, str, int], RunSpec] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    optima: dict[str, float | None] = field(default_factory=dict)
+
+    def judge(self, meta: dict[str, Any]) -> str | None:
+        """None if the run with metadata ``meta`` belongs to the plan, else why not."""
         spec = meta["spec"]
         if meta.get("error"):
-            errored.append(f"{spec['objective']} / {spec['strategy']} / seed={spec['seed']}")
-        elif manifest is None or _in_definition(meta, manifest):
-            keep.append(table)
-            optima[meta["spec"]["objective"]] = meta.get("optimum")
+            return f"errored: {_last_line(meta['error'])}"
+        if self.definition is None:
+            return "unverified: " + self.problems.get("", "no suite definition")
+        if meta.get("spec_hash") in self.by_hash and _rehash(spec) == meta["spec_hash"]:
+            return None
+        objective, strategy, seed = spec["objective"], spec["strategy"], spec["seed"]
+        if objective not in self.definition.objectives:
+            return f"outside the suite: objective {objective!r} is not one of its objectives"
+        if seed not in self.definition.seeds:
+            return f"outside the suite: seed {seed} is not one of its seeds"
+        if spec.get("budget") != self.definition.budget:
+            return (
+                f"narrowed: budget {spec.get('budget'):g} is not the suite's "
+                f"{self.definition.budget:g} (a run of a narrowed command)"
+            )
+        if spec.get("timeout") != self.definition.timeout:
+            return (
+                f"narrowed: timeout {spec.get('timeout')} is not the suite's "
+                f"{self.definition.timeout}"
+            )
+        for name in (strategy, objective):
+            if name in self.problems:
+                return "unverified: " + self.problems[name]
+        planned = self.by_key.get((objective, strategy, seed))
+        if planned is None:
+            return "outside the suite: not part of its plan"
+        changes = spec_changes(spec, planned)
+        return "stale: " + ("; ".join(changes) if changes else "spec differs")
+
+
+def current_plan(manifest: dict[str, Any], stored_specs: list[dict[str, Any]]) -> Plan:
+    """The plan of the manifest's suite definition, with every stored strategy."""
+    if not manifest.get("suite_toml"):
+        return Plan(None, problems={"": "no manifest.json with the suite's definition"})
+    try:
+        definition = parse_suite(
+            manifest["suite_toml"], manifest.get("suite_file", "?"), manifest["suite"]
+        )
+    except (SuiteError, KeyError) as exc:
+        return Plan(None, problems={"": f"the manifest's suite definition is unusable: {exc}"})
+    result = Plan(definition)
+    registry = default_registry(manifest_file.plugins_of(manifest))
+    names = dict.fromkeys([*definition.strategies, *(s["strategy"] for s in stored_specs)])
+    for name in names:
+        try:
+            specs, objectives = plan(definition.narrow(strategies=[name]), registry)
+        except SuiteError as exc:
+            result.problems[name] = f"cannot be planned with today's code: {_last_line(str(exc))}"
+            continue
+        signatures = _signatures(manifest, objectives, result.problems)
+        for spec in specs:
+            if spec.objective in signatures:
+                spec = spec.with_signature(signatures[spec.objective])
+                result.by_hash[spec.hash] = spec
+                result.by_key[spec.objective, spec.strategy, spec.seed] = spec
+        result.optima.update({label: obj.optimum for label, obj in objectives.items()})
+    return result
+
+
+def _signatures(
+    manifest: dict[str, Any], objectives: dict[str, Any], problems: dict[str, str]
+) -> dict[str, list[float]]:
+    found = {}
+    for label, objective in objectives.items():
+        values = manifest_file.cached_signature(manifest, label, objective_code(objective))
+        if values is None:
+            problems[label] = (
+                f"objective {label!r} changed since its signature was recorded; run "
+                f"`python -m bench run` to check its values and recompute its runs"
+            )
         else:
-            left_out += 1
-    if left_out:
-        log.info(
-            "left out %d stored runs outside the suite's last definition (see manifest.json)",
-            left_out,
-        )
-    if not keep:
-        raise FileNotFoundError(f"no stored runs of the suite's last definition under {store.runs}")
-    if errored:
-        log.warning(
-            "left out %d errored runs (their strategy raised; see each file's metadata): %s",
-            len(errored),
-            ", ".join(errored),
-        )
-    return Stored(runs_frame(keep, store.runs), optima, manifest or {}, tuple(errored))
+            found[label] = values
+    return found
 
 
-def _in_definition(meta: dict, manifest: dict) -> bool:
-    """Whether a run file belongs to the suite's last plan: its spec hash is one
-    the last ``run`` planned (same code, options, space, seed, budget, timeout);
-    manifests written before hashes were recorded fall back to names, seeds
-    and budget."""
-    if "spec_hashes" in manifest:
-        return meta["spec_hash"] in manifest["spec_hashes"]
-    spec = meta["spec"]
-    return (
-        spec["strategy"] in manifest["strategies"]
-        and spec["objective"] in manifest["objectives"]
-        and spec["seed"] in manifest["seeds"]
-        and spec["budget"] == manifest["budget"]
-    )
+def _rehash(spec: dict[str, Any]) -> str | None:
+    try:
+        return RunSpec.from_json(spec).hash
+    except (SpecError, TypeError, ValueError):
+        return None
+
+
+def _key(spec: dict[str, Any]) -> str:
+    return f"{spec.get('objective')} / {spec.get('strategy')} / seed={spec.get('seed')}"
+
+
+def _key_of(path: Path, runs: Path) -> str:
+    parts = path.relative_to(runs).parts
+    return " / ".join(unquote(p) for p in parts[:-1]) + f" / {path.name.split('-')[0]}"
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype="object") for name in (*LEADING, *TRAILING)})
