@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick lessons report test lint perf-loop perf-wrappers perf-objectives perf-scale lock clean
+.PHONY: setup bench quick lessons report test lint tamper perf-loop perf-wrappers perf-objectives perf-scale lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ test: $(STAMP)  ## the test suite, one worker per core
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+tamper: $(STAMP)  ## tamper with a results folder and a copy of the code; show that each tamper is noticed
+	$(BIN)/python scripts/tamper.py
 
 perf-loop: $(STAMP)  ## the loop's overhead and random search's cost per trial vs a bare numpy loop
 	$(BIN)/python benchmarks/perf_loop.py

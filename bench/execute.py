@@ -33,6 +33,7 @@ from typing import Any, Literal, Protocol
 
 from threadpoolctl import threadpool_limits
 
+from bench.fingerprint import differences, fingerprint
 from bench.loop import run
 from bench.objective import Objective
 from bench.progress import Progress
@@ -122,6 +123,7 @@ def compute(spec: RunSpec, plugins: tuple[str, ...] = ()) -> Trace:
     whose environment differs from the driver's)."""
     registry = default_registry(plugins)
     objective = objective_for(spec.objective, spec.space, plugins)
+    check_code(spec, registry.strategy(spec.strategy)[1], objective)
     with threadpool_limits(1):
         return run(
             spec.strategy,
@@ -132,6 +134,22 @@ def compute(spec: RunSpec, plugins: tuple[str, ...] = ()) -> Trace:
             registry=registry,
             timeout=spec.timeout,
             on_error="record",
+        )
+
+
+class CodeMismatch(RuntimeError):
+    """The process computing a run has other code than the driver planned it with."""
+
+
+def check_code(spec: RunSpec, strategy: type, objective: Objective) -> None:
+    """Refuse to compute ``spec`` with code other than the code its hash covers
+    (a Dask worker with another checkout, a module edited since the plan)."""
+    here = fingerprint(strategy, type(objective)).to_json()
+    if here != spec.code:
+        changes = "; ".join(differences(spec.code, here)) or "code differs"
+        raise CodeMismatch(
+            f"{spec.key}: this worker's code is not the code the run was planned with ({changes}); "
+            f"install the same code and versions on every worker"
         )
 
 

@@ -506,3 +506,18 @@ def test_the_plain_command_of_the_readme_reads_back(tmp_path):
     rows = pd.read_parquet(results / "tiny" / "runs")
     assert set(rows["strategy"]) == {"random", "tpe"}
     assert textwrap.dedent("x") == "x"
+
+
+def test_a_worker_whose_code_differs_from_the_plan_refuses_the_run(tmp_path):
+    from dataclasses import replace
+
+    from bench.execute import execute
+    from bench.registry import default_registry
+    from bench.suite import load_suite, plan
+
+    specs, _ = plan(load_suite(write_suite(tmp_path)), default_registry())
+    spec = specs[0].with_signature([0.0] * 5)
+    code = {**spec.code, "modules": {**spec.code["modules"], "bench.space": "another checkout"}}
+    outcomes = execute([replace(spec, code=code)], tmp_path / "r", in_process=True)
+    assert len(outcomes) == 1 and "module bench.space changed" in outcomes[0].error
+    assert "this worker's code is not the code the run was planned with" in outcomes[0].error
