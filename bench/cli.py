@@ -65,7 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench", description="Benchmark hyperparameter-search strategies."
     )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    _run_parser(sub)
+    _other_parsers(sub)
+    return parser
 
+
+def _run_parser(sub: Any) -> None:
     p_run = sub.add_parser("run", help="run a suite (resuming what is stored)")
     p_run.add_argument(
         "suite", help=f"a suite name ({', '.join(available_suites())}) or a .toml path"
@@ -112,8 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     _plugin_option(p_run)
     p_run.set_defaults(command=cmd_run)
 
+
+def _other_parsers(sub: Any) -> None:
     p_report = sub.add_parser("report", help="write figures and tables from stored runs")
-    p_report.add_argument("target", help="a results folder (results/<suite>) or a suite name")
+    p_report.add_argument(
+        "target", help="a results folder (results/<suite>), a suite name or a suite file"
+    )
     p_report.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     p_report.set_defaults(command=cmd_report)
 
@@ -148,7 +157,6 @@ def _parser() -> argparse.ArgumentParser:
     p_list.add_argument("what", nargs="?", choices=("strategies", "objectives", "suites"))
     _plugin_option(p_list)
     p_list.set_defaults(command=cmd_list)
-    return parser
 
 
 def _plugin_option(parser: argparse.ArgumentParser) -> None:

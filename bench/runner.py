@@ -212,20 +212,22 @@ def _pending(store: Store, specs: list[RunSpec], suite: Suite) -> list[RunSpec]:
         _breakdown(states),
     )
     for reason, count in reasons.most_common():
-        log.info("  %d stored runs of an other spec kept beside, not reused: %s", count, reason)
+        log.info("  %d stored runs of another spec kept beside, not reused: %s", count, reason)
     return pending
 
 
 def _why_missing(store: Store, spec: RunSpec) -> list[str]:
-    """Why stored runs of the same objective, strategy and seed do not serve."""
-    reasons: list[str] = []
-    for path in store.others(spec):
-        try:
-            _, meta = read_run(path)
-            reasons += spec_changes(meta["spec"], spec) or ["another spec"]
-        except (CorruptRun, KeyError, TypeError) as exc:
-            reasons.append(f"unusable file ({getattr(exc, 'reason', exc)})")
-    return list(dict.fromkeys(reasons))
+    """Why the latest stored run of the same objective, strategy and seed (if
+    any) does not serve; [] if there is none."""
+    others = store.others(spec)
+    if not others:
+        return []
+    latest = max(others, key=lambda path: path.stat().st_mtime_ns)
+    try:
+        _, meta = read_run(latest)
+        return spec_changes(meta["spec"], spec) or ["another spec"]
+    except (CorruptRun, KeyError, TypeError) as exc:
+        return [f"unusable file ({getattr(exc, 'reason', exc)})"]
 
 
 def _corruption(path: Path) -> str:
@@ -243,7 +245,7 @@ def _breakdown(states: Counter[str]) -> str:
             ("new", "new"),
             ("stale", "stale: code or spec changed"),
             ("errored", "errored before, retried"),
-            ("corrupt", "corrupt files, recomputed"),
+            ("corrupt", "damaged files, recomputed"),
         )
         if states[name]
     ]

@@ -6,6 +6,7 @@ nothing is overwritten and that every unusable run is recomputed or named."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -158,6 +159,21 @@ def test_editing_a_module_the_strategy_imports_or_a_harness_module_recomputes(tm
     assert "0 stored, 2 to run" in done.stderr and "module bench.budget changed" in done.stderr
     assert len(snapshot(results / "tiny")) == 2 + 1 + 2
 
+    with (code / "bench" / "space.py").open("a") as handle:
+        handle.write("\n# edited after the last run: the report must not use the runs\n")
+    check = (
+        "from bench.report.stored import load; print([x.reason for x in load('r/tiny').left_out])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(code)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    reasons_now = ast.literal_eval(done.stdout)
+    assert len(reasons_now) == 5 and all(
+        r.startswith("stale: ") and "module bench.space changed" in r for r in reasons_now
+    ), reasons_now
+
 
 FAKE_LIBRARY_PLUGIN = '''
 import numpy as np
@@ -213,6 +229,7 @@ def test_a_library_upgrade_within_its_range_makes_the_runs_stale(tmp_path):
 # --- 3. the optimum, and 16. drift ---------------------------------------------------
 
 MOVING_OBJECTIVE = '''
+import ast
 import json
 from pathlib import Path
 
@@ -313,7 +330,7 @@ def test_a_damaged_data_page_is_named_by_report_and_recomputed_by_run(tmp_path, 
     assert len(damaged) == 1 and damaged[0].reason.startswith("damaged")
     caplog.clear()
     assert run(suite, results) == 0
-    assert "3 stored, 1 to run" in caplog.text and "corrupt" in caplog.text
+    assert "3 stored, 1 to run (1 damaged files, recomputed)" in caplog.text
     again = pd.read_parquet(victim)
     columns = [c for c in original.columns if not c.startswith("t_")]
     pd.testing.assert_frame_equal(again[columns], original[columns])
@@ -521,3 +538,14 @@ def test_a_worker_whose_code_differs_from_the_plan_refuses_the_run(tmp_path):
     outcomes = execute([replace(spec, code=code)], tmp_path / "r", in_process=True)
     assert len(outcomes) == 1 and "module bench.space changed" in outcomes[0].error
     assert "this worker's code is not the code the run was planned with" in outcomes[0].error
+
+
+def test_a_deleted_run_is_named_as_missing_by_the_report(tmp_path, caplog):
+    suite, results = write_suite(tmp_path), tmp_path / "r"
+    assert run(suite, results) == 0
+    sorted((results / "tiny" / "runs" / "branin" / "tpe").glob("seed=1-*.parquet"))[0].unlink()
+    assert load(results / "tiny").missing == ("branin / tpe / seed=1",)
+    caplog.clear()
+    assert main(["report", str(results / "tiny")]) == 0
+    assert "1 run of the suite's plan has no usable stored result" in caplog.text
+    assert "branin / tpe / seed=1" in (results / "tiny" / "report" / "report.md").read_text()

@@ -88,6 +88,8 @@ def render(stored: Stored, out: Path, name: str) -> list[Path]:
     usable = runs[~runs["objective"].isin(lost)]
     if stored.left_out:
         log.warning("%s (listed in the report)", left_out_line(stored.left_out))
+    if stored.missing:
+        log.warning("%s", missing_line(stored.missing))
     for left in stored.left_out:
         if left.reason.startswith("damaged"):
             log.warning("%s: %s; `python -m bench run` recomputes it", left.path, left.reason)
@@ -217,7 +219,20 @@ def _summary(
         items += summarise(results.table, results.overall)
     if stored.left_out:
         items.append(left_out_line(stored.left_out) + " (each listed under Left out).")
+    if stored.missing:
+        items.append(missing_line(stored.missing))
     return Section("Summary", items=items)
+
+
+def missing_line(missing: Sequence[str]) -> str:
+    """A sentence on the planned runs that have no usable stored run."""
+    shown = ", ".join(missing[:LIST_EACH]) + (", ..." if len(missing) > LIST_EACH else "")
+    return (
+        f"{len(missing)} run{'s' if len(missing) != 1 else ''} of the suite's plan "
+        f"{'have' if len(missing) != 1 else 'has'} no usable stored result, so the figures "
+        f"and tables hold fewer seeds for them (`python -m bench run` completes the suite): "
+        f"{shown}."
+    )
 
 
 def _left_out(left_out: Sequence[LeftOut]) -> Section:

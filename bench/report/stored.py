@@ -37,14 +37,16 @@ class LeftOut:
 class Stored:
     """What a report is made from: the trial rows of the runs compatible with
     the suite's current definition (possibly none: zero rows), each objective's
-    optimum, the manifest (``{}`` if there is none), the keys of errored runs and
-    every stored run left out with its reason (errored ones included)."""
+    optimum, the manifest (``{}`` if there is none), the keys of errored runs,
+    every stored run left out with its reason (errored ones included), and the
+    keys of planned runs with no usable stored run (``missing``)."""
 
     runs: pd.DataFrame
     optima: dict[str, float | None]
     manifest: dict[str, Any]
     errored: tuple[str, ...] = ()
     left_out: tuple[LeftOut, ...] = ()
+    missing: tuple[str, ...] = ()
 
     @property
     def samples(self) -> dict[str, list[float]]:
@@ -80,7 +82,7 @@ def load(root: str | Path) -> Stored:
             continue
         intact.append((path, table, meta))
     current = current_plan(manifest, [meta["spec"] for _, _, meta in intact])
-    errored = []
+    errored, used = [], set()
     for path, table, meta in intact:
         reason = current.judge(meta)
         key = _key(meta["spec"])
@@ -88,12 +90,14 @@ def load(root: str | Path) -> Stored:
             reason = "no trials: the strategy proposed nothing that fit the budget"
         if reason is None:
             kept.append(table)
+            used.add((meta["spec"]["objective"], meta["spec"]["strategy"], meta["spec"]["seed"]))
             continue
         left_out.append(LeftOut(key, reason, str(path)))
         if reason.startswith("errored"):
             errored.append(key)
     runs = runs_frame(kept, store.runs) if kept else _empty()
-    return Stored(runs, current.optima, manifest, tuple(errored), tuple(left_out))
+    missing = tuple(current.missing(used))
+    return Stored(runs, current.optima, manifest, tuple(errored), tuple(left_out), missing)
 
 
 @dataclass
@@ -132,14 +136,21 @@ class Plan:
                 f"narrowed: timeout {spec.get('timeout')} is not the suite's "
                 f"{self.definition.timeout}"
             )
-        for name in (strategy, objective):
-            if name in self.problems:
-                return "unverified: " + self.problems[name]
+        if strategy in self.problems:
+            return "unverified: " + self.problems[strategy]
         planned = self.by_key.get((objective, strategy, seed))
         if planned is None:
             return "outside the suite: not part of its plan"
         changes = spec_changes(spec, planned)
+        if planned.signature is None:
+            changes = [c for c in changes if "signature" not in c]
+            if not changes:
+                return "unverified: " + self.problems.get(objective, "no signature recorded")
         return "stale: " + ("; ".join(changes) if changes else "spec differs")
+
+    def missing(self, kept: set[tuple[str, str, int]]) -> list[str]:
+        """Keys of planned runs (every planned strategy) not among ``kept``."""
+        return [f"{o} / {s} / seed={k}" for (o, s, k) in self.by_key if (o, s, k) not in kept]
 
 
 def current_plan(manifest: dict[str, Any], stored_specs: list[dict[str, Any]]) -> Plan:
@@ -166,7 +177,7 @@ def current_plan(manifest: dict[str, Any], stored_specs: list[dict[str, Any]]) -
             if spec.objective in signatures:
                 spec = spec.with_signature(signatures[spec.objective])
                 result.by_hash[spec.hash] = spec
-                result.by_key[spec.objective, spec.strategy, spec.seed] = spec
+            result.by_key[spec.objective, spec.strategy, spec.seed] = spec
         result.optima.update({label: obj.optimum for label, obj in objectives.items()})
     return result
 
