@@ -549,3 +549,12 @@ def test_a_deleted_run_is_named_as_missing_by_the_report(tmp_path, caplog):
     assert main(["report", str(results / "tiny")]) == 0
     assert "1 run of the suite's plan has no usable stored result" in caplog.text
     assert "branin / tpe / seed=1" in (results / "tiny" / "report" / "report.md").read_text()
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_a_job_count_below_one_is_refused_at_once(tmp_path, jobs, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "quick", "--results", str(tmp_path), "--jobs", jobs])
+    assert exit_.value.code == 2
+    assert f"expected a whole number of at least 1, got '{jobs}'" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
