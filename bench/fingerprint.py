@@ -202,9 +202,7 @@ def _requirements(dist: importlib.metadata.Distribution) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _providers() -> dict[str, tuple[str, ...]]:
-    return {
-        top: tuple(dists) for top, dists in importlib.metadata.packages_distributions().items()
-    }
+    return {top: tuple(dists) for top, dists in importlib.metadata.packages_distributions().items()}
 
 
 def _normalise(name: str) -> str:
@@ -226,7 +224,9 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     old_libs, new_libs = old.get("libraries", {}), new.get("libraries", {})
     for name in sorted(set(old_libs) | set(new_libs)):
         if old_libs.get(name) != new_libs.get(name):
-            changes.append(f"{name} {old_libs.get(name, 'absent')} -> {new_libs.get(name, 'absent')}")
+            changes.append(
+                f"{name} {old_libs.get(name, 'absent')} -> {new_libs.get(name, 'absent')}"
+            )
     if old.get("python") != new.get("python"):
         changes.append(f"python {old.get('python')} -> {new.get('python')}")
     return changes

@@ -180,7 +180,8 @@ def narrow_budget(box: Sandbox) -> Check:
     return Check(
         "run the suite again with a smaller --budget",
         said(report, r"left out"),
-        said(run, r"to run \(") + ("; the wider runs are untouched" if untouched else "; OVERWRITTEN"),
+        said(run, r"to run \(")
+        + ("; the wider runs are untouched" if untouched else "; OVERWRITTEN"),
         untouched and run.returncode == 0,
     )
 
@@ -194,7 +195,9 @@ def main() -> int:
             return 1
         checks = [check(box, name, tamper) for name, tamper in tampers(box)]
         checks += [corrupt_manifest(box), narrow_budget(box)]
-    sys.stdout.write("| tamper | `report` says | `run` does | noticed |\n| --- | --- | --- | --- |\n")
+    sys.stdout.write(
+        "| tamper | `report` says | `run` does | noticed |\n| --- | --- | --- | --- |\n"
+    )
     for c in checks:
         cells = [c.tamper, c.report, c.run, "yes" if c.detected else "NO"]
         sys.stdout.write("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |\n")

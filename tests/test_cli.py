@@ -224,4 +224,6 @@ def test_strategies_with_options_run_from_a_suite_file(tmp_path):
         "genetic[population=4,tournament=2]",
         "tpe[n_startup_trials=4]",
     ]
-    assert list((tmp_path / "r/tiny/runs/branin/tpe[n_startup_trials%3D4]").glob("seed=0-*.parquet"))
+    assert list(
+        (tmp_path / "r/tiny/runs/branin/tpe[n_startup_trials%3D4]").glob("seed=0-*.parquet")
+    )
