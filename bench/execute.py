@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import traceback
 from collections import deque
 from collections.abc import Sequence
@@ -338,6 +339,18 @@ class LocalPool:
             worker.process.join()
 
 
+_ADDRESS = re.compile(r"^(tcp|tls|ws|wss)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?/?$")
+
+
+def check_address(address: str | None) -> None:
+    """Refuse a Dask scheduler address that is not PROTOCOL://HOST[:PORT]."""
+    if not address or not _ADDRESS.match(address):
+        raise ExecutorUnavailable(
+            f"--address {address!r}: expected a Dask scheduler address such as "
+            f"tcp://HOST:8786 (protocols tcp, tls, ws, wss)"
+        )
+
+
 class DaskCluster:
     """Runs as tasks on an existing Dask distributed cluster. Traces come back to
     this process, which writes them: the workers need tunebench installed (and
@@ -349,6 +362,7 @@ class DaskCluster:
         from distributed import Client, as_completed
 
         timeout = DASK_CONNECT_TIMEOUT if timeout is None else timeout
+        check_address(address)
         try:
             self._client = Client(address, set_as_default=False, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -480,12 +494,27 @@ class _Session:
         try:
             trace = future.result()
         except WorkerDied as died:
-            return self.died(spec, died)
+            outcome = self.died(spec, died)
+            return None if outcome is None else self.record(outcome)
         except RunRaised as raised:
-            return Outcome(spec, error=str(raised))
+            return self.record(Outcome(spec, error=str(raised)))
         except Exception:
-            return Outcome(spec, error=traceback.format_exc())
+            return self.record(Outcome(spec, error=traceback.format_exc()))
         return self.write(spec, trace)
+
+    def record(self, outcome: Outcome) -> Outcome:
+        """Store an errored run that left no trace as a run with no trial and its
+        error, so that the report names it and the next ``run`` retries it."""
+        spec = outcome.spec
+        empty = Trace(spec.suite, spec.objective, spec.strategy, spec.seed,
+                      space_from_description(spec.space))  # fmt: skip
+        empty.error = outcome.error
+        empty.meta.update(optimum=spec.optimum, budget=spec.budget, wall=0.0)
+        try:
+            self.store.write(empty, spec)
+        except Exception:
+            log.exception("run %s: its error could not be stored either", spec.key)
+        return outcome
 
     def died(self, spec: RunSpec, died: WorkerDied) -> Outcome | None:
         deaths = self.deaths.setdefault(spec.hash, [])
@@ -508,9 +537,12 @@ class _Session:
         try:
             self.store.write(trace, spec)
         except Exception:
-            return replace(
-                outcome,
-                error=f"run {spec.key}: its trace could not be stored\n{traceback.format_exc()}",
+            return self.record(
+                replace(
+                    outcome,
+                    error=f"run {spec.key}: its trace could not be stored\n"
+                    f"{traceback.format_exc()}",
+                )
             )
         return outcome
 

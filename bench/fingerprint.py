@@ -36,6 +36,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 HARNESS = ("bench.loop",)
 #: Top-level packages of this project, hashed by content wherever installed.
 OWN = frozenset({"bench", "strategies", "objectives"})
+#: Libraries a wrapped library imports lazily without requiring them (optuna's
+#: samplers import scipy, cmaes, torch and greenlet only when used).
+LAZY = {"optuna": ("scipy", "cmaes", "torch", "greenlet")}
+#: Each loaded module's file and hash when this process first saw it loaded.
+_AS_IMPORTED: dict[str, tuple[str, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ def fingerprint(*targets: type, requires: Iterable[str] = ()) -> Fingerprint:
     top_levels = set(imported) | {r.split(".")[0] for r in requires}
     for target in targets:
         top_levels |= {r.split(".")[0] for r in getattr(target, "requires", ())}
+    top_levels |= {lazy for top in list(top_levels) for lazy in LAZY.get(top, ())}
     return Fingerprint(
         modules=dict(sorted(files.items())),
         libraries=library_versions(frozenset(top_levels)),
@@ -76,7 +82,7 @@ def _walk(name: str, path: str, files: dict[str, str], imported: set[str]) -> No
         name, path = stack.pop()
         if name in files:
             continue
-        files[name] = file_hash(path)
+        files[name] = _hash_as_loaded(name, path)
         dots = 0 if "/" in name else name.count(".")
         parents = [name.rsplit(".", n)[0] for n in range(1, dots + 1)]
         for target in [*parents, *imports_of(path, name)]:
@@ -128,6 +134,8 @@ def imports_of(path: str, module: str) -> tuple[str, ...]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.Call) and _dynamic_import(node):
+            found.append(node.args[0].value)
         elif isinstance(node, ast.ImportFrom):
             base = _absolute(node.module, node.level, package)
             if base is None:
@@ -135,6 +143,20 @@ def imports_of(path: str, module: str) -> tuple[str, ...]:
             found.append(base)
             found += [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
     return tuple(dict.fromkeys(found))
+
+
+def _dynamic_import(call: ast.Call) -> bool:
+    """``importlib.import_module("x")``, ``import_module("x")`` or ``__import__("x")``
+    with a constant absolute name."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return (
+        name in ("import_module", "__import__")
+        and bool(call.args)
+        and isinstance(call.args[0], ast.Constant)
+        and isinstance(call.args[0].value, str)
+        and not call.args[0].value.startswith(".")
+    )
 
 
 def _absolute(module: str | None, level: int, package: str) -> str | None:
@@ -161,6 +183,38 @@ def _class_file(target: type) -> tuple[str, str] | None:
 def _module_file(module: str) -> tuple[str, str] | None:
     located = _locate(module)
     return (module, located[1]) if located and located[0] == "project" else None
+
+
+def _hash_as_loaded(name: str, path: str) -> str:
+    """The hash of the code this process runs for module ``name`` (file ``path``):
+    for a module it has loaded, the file as it was when first seen loaded; else
+    the file as it is now."""
+    if name in _AS_IMPORTED:
+        return _AS_IMPORTED[name][1]
+    digest = file_hash(path)
+    if str(Path(path).resolve()) in _loaded_files():
+        _AS_IMPORTED[name] = (path, digest)
+    return digest
+
+
+def _loaded_files() -> set[str]:
+    found = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and path.endswith(".py"):
+            found.add(str(Path(path).resolve()))
+    return found
+
+
+def edited_since_import(modules: Iterable[str]) -> list[str]:
+    """Files of ``modules`` (fingerprint keys) that changed on disk since this
+    process loaded them: it would run their old code."""
+    edited = []
+    for name in modules:
+        path, digest = _AS_IMPORTED.get(name, ("", ""))
+        if path and file_hash(path) != digest:
+            edited.append(path)
+    return sorted(edited)
 
 
 def file_hash(path: str) -> str:

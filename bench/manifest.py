@@ -52,10 +52,57 @@ def read(folder: str | Path) -> dict[str, Any] | None:
         ) from None
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    for key, kind in (("history", list), ("signatures", dict)):
-        if key in data and not isinstance(data[key], kind):
-            raise ManifestError(f"{path}: key {key!r} must be a JSON {kind.__name__}")
+    problem = shape_problem(data)
+    if problem:
+        raise ManifestError(
+            f"{path}: {problem}. It holds only metadata (run files describe themselves): "
+            f"move it away, e.g. `mv {path} {path}.broken`, and run again"
+        )
     return data
+
+
+#: The manifest's keys that code reads, and the JSON type each must have.
+SHAPE: dict[str, type | tuple[type, ...]] = {
+    "suite": str,
+    "identity": str,
+    "suite_file": str,
+    "suite_toml": str,
+    "description": str,
+    "strategies": list,
+    "objectives": list,
+    "seeds": list,
+    "budget": (int, float),
+    "timeout": (int, float, type(None)),
+    "history": list,
+    "last_run": dict,
+    "signatures": dict,
+    "plugins": list,
+    "environment": dict,
+}
+
+
+def shape_problem(data: Mapping[str, Any]) -> str | None:
+    """What is wrong with a manifest's shape (None: nothing)."""
+    for key, kind in SHAPE.items():
+        if key in data and not isinstance(data[key], kind):
+            return f"key {key!r} has a {type(data[key]).__name__}, expected {_names(kind)}"
+    if not all(isinstance(entry, dict) for entry in data.get("history", [])):
+        return "key 'history' must be a list of JSON objects"
+    if not all(isinstance(p, str) for p in data.get("plugins", [])):
+        return "key 'plugins' must be a list of file paths"
+    for label, entry in data.get("signatures", {}).items():
+        values = entry.get("signature") if isinstance(entry, dict) else None
+        numbers = isinstance(values, list) and all(
+            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values
+        )
+        if not numbers or not isinstance(entry.get("code", ""), str):
+            return f"key 'signatures.{label}' must hold a list of numbers and a code hash"
+    return None
+
+
+def _names(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
 
 
 def update(folder: str | Path, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -110,10 +157,12 @@ def begin(
     environment: Mapping[str, Any],
     command: str,
     plugins: Sequence[str],
+    check: Callable[[dict[str, Any]], None] | None = None,
 ) -> str:
     """Record a ``run`` command starting: the suite's definition (as its file
     says, before any narrowing), this command's plan and signatures; return
-    the id of its history entry (``finish`` completes it)."""
+    the id of its history entry (``finish`` completes it). ``check`` sees the
+    manifest under the lock first and may refuse by raising."""
     entry = {
         "id": hashlib.sha256(f"{os.getpid()} {now()} {os.urandom(8).hex()}".encode()).hexdigest()[
             :12
@@ -128,6 +177,8 @@ def begin(
     }
 
     def change(manifest: dict[str, Any]) -> None:
+        if check is not None:
+            check(manifest)
         manifest.setdefault("created", entry["started"])
         manifest.update(definition)
         manifest["environment"] = dict(environment)

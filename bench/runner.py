@@ -21,8 +21,8 @@ from typing import Any
 
 from bench import manifest as manifest_file
 from bench.environment import environment
-from bench.execute import ExecutorName, Interrupted, Outcome, execute
-from bench.fingerprint import objective_code
+from bench.execute import ExecutorName, Interrupted, Outcome, check_address, execute
+from bench.fingerprint import edited_since_import, objective_code
 from bench.objective import Objective
 from bench.progress import Progress
 from bench.registry import Registry, default_registry
@@ -123,6 +123,8 @@ def run_suite(
     ``SuiteError`` (or a subclass) before anything runs if the suite, the
     results folder, the manifest or an objective's signature is unusable.
     ``Interrupted`` never escapes: an interrupted suite has status "interrupted"."""
+    if executor == "dask":
+        check_address(address)
     base = suite if isinstance(suite, Suite) else load_suite(suite)
     narrowed = base.narrow(
         strategies=strategies, objectives=objectives, seeds=seeds, budget=budget, timeout=timeout
@@ -131,8 +133,11 @@ def run_suite(
     registry = default_registry(plugin_paths)
     registry.check_plugins()
     specs, planned_objectives = plan(narrowed, registry)
+    check_not_edited(specs)
     folder = results_folder(results, narrowed)
-    check_identity(manifest_file.read(folder) or {}, base, folder)
+    recorded = manifest_file.read(folder) or {}
+    check_identity(recorded, base, folder)
+    check_plugin_names(recorded, plugin_paths)
     signatures = signatures_of(planned_objectives, plugin_paths)
     specs = [spec.with_signature(signatures[spec.objective]) for spec in specs]
     store = Store(folder)
@@ -145,11 +150,37 @@ def run_suite(
         environment=environment(),
         command=command,
         plugins=plugin_paths,
+        check=lambda manifest: check_identity(manifest, base, folder),
     )
     outcome = SuiteRun(narrowed.name, folder, len(specs), len(specs) - len(pending))
-    _execute(outcome, pending, registry, jobs, executor, address, in_process, progress)
+    try:
+        _execute(outcome, pending, registry, jobs, executor, address, in_process, progress)
+    except BaseException as exc:
+        manifest_file.finish(folder, run_id, status=f"failed: {type(exc).__name__}: {exc}")
+        raise
     manifest_file.finish(folder, run_id, **_finish_fields(outcome))
     return outcome
+
+
+def check_not_edited(specs: Sequence[RunSpec]) -> None:
+    """Refuse a plan whose modules were edited since this process imported them
+    (a notebook that runs a suite again after an edit): the process would run
+    their old code."""
+    edited = edited_since_import({name for spec in specs for name in spec.code["modules"]})
+    if edited:
+        raise SuiteError(
+            f"{', '.join(edited)} changed on disk after this Python process imported "
+            f"{'it' if len(edited) == 1 else 'them'}: it would run the old code. Restart "
+            f"Python (in a notebook, restart the kernel) and run the suite again"
+        )
+
+
+def check_plugin_names(manifest: Mapping[str, Any], plugins: tuple[str, ...]) -> None:
+    """Refuse plugins whose names collide with those of a plugin file another
+    command recorded in this results folder (the report could not tell them apart)."""
+    recorded = tuple(p for p in manifest_file.plugins_of(manifest) if Path(p).is_file())
+    if recorded and plugins:
+        default_registry(tuple(dict.fromkeys([*recorded, *plugins])))
 
 
 def _execute(

@@ -558,3 +558,120 @@ def test_a_job_count_below_one_is_refused_at_once(tmp_path, jobs, capsys):
     assert exit_.value.code == 2
     assert f"expected a whole number of at least 1, got '{jobs}'" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+# --- found by an adversarial review ------------------------------------------------------
+
+
+def test_a_module_edited_after_import_is_refused_in_the_same_process(tmp_path):
+    from bench.runner import run_suite
+    from bench.suite import SuiteError
+
+    plugin = plugin_file(tmp_path, "edited-later")
+    suite, results = write_suite(tmp_path), tmp_path / "r"
+    strategies = ["random", "edited-later"]
+    run_suite(suite, results, strategies=strategies, plugins=[plugin], in_process=True)
+    plugin.write_text(plugin.read_text().replace("Random search", "Edited search"))
+    with pytest.raises(SuiteError, match="changed on disk after this Python process imported"):
+        run_suite(suite, results, strategies=strategies, plugins=[plugin], in_process=True)
+
+
+def test_dynamic_imports_and_lazy_libraries_are_in_the_fingerprint(tmp_path, monkeypatch):
+    from bench.fingerprint import fingerprint
+    from bench.registry import Registry
+
+    (tmp_path / "tb_helper_dyn.py").write_text("OFFSET = 0\n")
+    plugin = tmp_path / "dyn.py"
+    plugin.write_text(
+        PLUGIN.format(cls="Dyn", name="dyn", note="", exhausted=False)
+        + '\nimport importlib\nhelper = importlib.import_module("tb_helper_dyn")\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = Registry.discover([plugin])
+    modules = fingerprint(registry.strategy("dyn")[1]).modules
+    assert "tb_helper_dyn" in modules
+    libraries = fingerprint(registry.strategy("cmaes")[1]).libraries
+    assert {"optuna", "cmaes", "scipy"} <= set(libraries)
+
+
+def test_a_copied_run_file_is_left_out_not_counted_twice(tmp_path):
+    suite, results = write_suite(tmp_path), tmp_path / "r"
+    assert run(suite, results) == 0
+    source = sorted((results / "tiny" / "runs").rglob("*.parquet"))[0]
+    copy = source.with_name(source.stem + " (copy).parquet")
+    shutil.copy(source, copy)
+    stored = load(results / "tiny")
+    assert len(stored.runs) == 4 * 6
+    assert [(lo.path, lo.reason.split(":")[0]) for lo in stored.left_out] == [
+        (str(copy), "misplaced")
+    ]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"suite_toml": 5},
+        {"history": [1, "a"]},
+        {"plugins": "abc"},
+        {"signatures": {"branin": {"signature": ["a"], "code": "x"}}},
+    ],
+)
+def test_a_manifest_of_the_wrong_shape_is_a_clear_error(tmp_path, edit, caplog):
+    suite, results = write_suite(tmp_path), tmp_path / "r"
+    assert run(suite, results) == 0
+    path = results / "tiny" / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **edit}))
+    caplog.clear()
+    assert run(suite, results) == 2
+    assert main(["report", str(results / "tiny")]) == 2
+    key = next(iter(edit))
+    assert f"{path}: key '{key}" in caplog.text
+
+
+@pytest.mark.parametrize("address", ["foo", "tcp://[::1", "inproc://x"])
+def test_a_malformed_dask_address_is_refused_before_anything_is_written(tmp_path, address, caplog):
+    suite = write_suite(tmp_path)
+    args = ["run", str(suite), "--results", str(tmp_path / "r"), "--executor", "dask"]
+    assert main([*args, "--address", address]) == 2
+    assert "expected a Dask scheduler address such as tcp://HOST:8786" in caplog.text
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_command_that_fails_after_it_started_marks_its_history_entry(tmp_path, monkeypatch):
+    import bench.execute
+
+    def unreachable(*args, **kwargs):
+        raise bench.execute.ExecutorUnavailable("cannot reach the Dask scheduler")
+
+    monkeypatch.setattr(bench.execute.DaskCluster, "__init__", unreachable)
+    suite, results = write_suite(tmp_path), tmp_path / "r"
+    args = ["--executor", "dask", "--address", "tcp://127.0.0.1:1"]
+    assert main(["run", str(suite), "--results", str(results), *args]) == 2
+    entry = json.loads((results / "tiny" / "manifest.json").read_text())["last_run"]
+    assert entry["status"].startswith("failed: ExecutorUnavailable: cannot reach")
+
+
+def test_a_plugin_whose_names_collide_with_a_recorded_one_is_refused(tmp_path, caplog):
+    suite, results = write_suite(tmp_path), tmp_path / "r"
+    first = plugin_file(tmp_path / "one", "mine") if (tmp_path / "one").mkdir() is None else None
+    second = plugin_file(tmp_path / "two", "mine") if (tmp_path / "two").mkdir() is None else None
+    assert run(suite, results, "--plugin", str(first), "--strategies", "random,mine") == 0
+    caplog.clear()
+    assert run(suite, results, "--plugin", str(second), "--strategies", "random,mine") == 2
+    assert "duplicate strategy name 'mine'" in caplog.text
+    assert set(load(results / "tiny").runs["strategy"]) == {"random", "mine"}
+
+
+def test_the_identity_check_runs_under_the_manifest_lock(tmp_path):
+    from bench import manifest
+    from bench.suite import SuiteError
+
+    manifest.update(tmp_path, lambda m: m.update(identity="suite file /elsewhere/tiny.toml"))
+
+    def refuse(recorded):
+        raise SuiteError(f"holds {recorded['identity']}")
+
+    with pytest.raises(SuiteError, match=r"/elsewhere/tiny\.toml"):
+        manifest.begin(tmp_path, definition={}, plan={}, signatures={}, environment={},
+                       command="", plugins=[], check=refuse)  # fmt: skip
+    assert "history" not in json.loads((tmp_path / "manifest.json").read_text())

@@ -150,9 +150,17 @@ def bench_run(
     )  # fmt: skip
 
 
-def stored_seeds(tmp_path: Path, objective: str) -> list[int]:
+def stored_seeds(tmp_path: Path, objective: str, errored: bool = False) -> list[int]:
+    """Seeds stored for ``objective``: completed runs, or (``errored``) runs
+    stored with an error and no trial."""
+    from bench.store import read_metadata
+
     files = (tmp_path / "r" / "suite" / "runs" / objective).rglob("seed=*.parquet")
-    return sorted(int(re.match(r"seed=(\d+)", p.name).group(1)) for p in files)
+    return sorted(
+        int(re.match(r"seed=(\d+)", p.name).group(1))
+        for p in files
+        if bool(read_metadata(p)["error"]) == errored
+    )
 
 
 def errored_runs(err: str) -> list[str]:
@@ -290,6 +298,7 @@ def test_jobs_1_an_objective_that_exits_its_process_errors_only_its_run(tmp_path
     assert errored_runs(err) == ["exits / random / seed=1"], err
     assert "exits / random / seed=1: the worker process running it died twice (exit code 3)" in err
     assert stored_seeds(tmp_path, "exits") == [2]
+    assert stored_seeds(tmp_path, "exits", errored=True) == [1]
 
 
 def test_in_process_execution_stays_available_for_debuggers(tmp_path, plugin):
@@ -322,6 +331,7 @@ def test_a_killed_worker_charges_its_own_run_and_spares_the_runs_beside_it(tmp_p
     deaths = re.findall(r"worker process \(pid \d+\) running (.+?) died", err)
     assert deaths == ["killed / random / seed=1"] * 2, err
     assert stored_seeds(tmp_path, "killed") == [2, 3]
+    assert stored_seeds(tmp_path, "killed", errored=True) == [1]
 
 
 # --- 4. no orphans when the driver is killed ----------------------------------

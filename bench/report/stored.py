@@ -16,7 +16,7 @@ from bench import manifest as manifest_file
 from bench.fingerprint import objective_code
 from bench.registry import default_registry
 from bench.spec import RunSpec, SpecError, spec_changes
-from bench.store import CorruptRun, Store, read_run, runs_frame
+from bench.store import HASH_DIGITS, CorruptRun, Store, path_segment, read_run, runs_frame
 from bench.suite import Suite, SuiteError, parse_suite, plan
 from bench.trace import LEADING, TRAILING
 
@@ -74,11 +74,16 @@ def load(root: str | Path) -> Stored:
     kept: list[pa.Table] = []
     left_out: list[LeftOut] = []
     intact: list[tuple[Path, pa.Table, dict[str, Any]]] = []
+    seen: dict[str, Path] = {}
     for path in store.files():
         try:
             table, meta = read_run(path)
         except CorruptRun as exc:
             left_out.append(LeftOut(_key_of(path, store.runs), f"damaged: {exc.reason}", str(path)))
+            continue
+        misplaced = _misplaced(store, path, meta, seen)
+        if misplaced:
+            left_out.append(LeftOut(_key(meta["spec"]), misplaced, str(path)))
             continue
         intact.append((path, table, meta))
     current = current_plan(manifest, [meta["spec"] for _, _, meta in intact])
@@ -196,6 +201,23 @@ def _signatures(
         else:
             found[label] = values
     return found
+
+
+def _misplaced(store: Store, path: Path, meta: dict[str, Any], seen: dict[str, Path]) -> str | None:
+    """Why an intact file is not where its spec puts it, or is a second copy."""
+    spec, digest = meta.get("spec", {}), str(meta.get("spec_hash", ""))
+    expected = (
+        store.runs
+        / path_segment(str(spec.get("objective")))
+        / path_segment(str(spec.get("strategy")))
+        / f"seed={spec.get('seed')}-{digest[:HASH_DIGITS]}.parquet"
+    )
+    if path != expected:
+        return f"misplaced: its spec belongs in {expected.relative_to(store.runs)}"
+    if digest in seen:
+        return f"duplicate: the same spec as {seen[digest]}"
+    seen[digest] = path
+    return None
 
 
 def _rehash(spec: dict[str, Any]) -> str | None:
