@@ -177,12 +177,19 @@ class ForresterOneOfTwo(SyntheticFunction):
 # Options
 
 
-def int_option(option: str, value: object, minimum: int, why: str) -> int:
-    """``value`` as an int >= ``minimum``, or a ValueError naming ``option`` and ``why``."""
+#: The most parameters a synthetic function of any dimension takes.
+MAX_DIMS = 1_000
+
+
+def int_option(option: str, value: object, minimum: int, why: str, maximum: int = MAX_DIMS) -> int:
+    """``value`` as an int in [``minimum``, ``maximum``], or a ValueError naming
+    ``option`` and ``why``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"option {option}={value!r}: must be an integer >= {minimum} ({why})")
     if value < minimum:
         raise ValueError(f"option {option}={value!r}: must be >= {minimum} ({why})")
+    if value > maximum:
+        raise ValueError(f"option {option}={value!r}: must be at most {maximum:,}")
     return int(value)
 
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+#: The largest count option (candidates, start-up trials, population) accepted:
+#: larger values would make one ``ask`` run for hours without a word.
+MAX_COUNT = 100_000
 
-def integer(owner: str, name: str, value: object, minimum: int) -> int:
-    """``value`` if it is an integer >= ``minimum`` (``True`` is not one)."""
+
+def integer(owner: str, name: str, value: object, minimum: int, maximum: int = MAX_COUNT) -> int:
+    """``value`` if it is an integer in [``minimum``, ``maximum``] (``True`` is not one)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
+    if value > maximum:
+        raise ValueError(f"{owner}: {name} must be at most {maximum:,}, got {value!r}")
     return value
 
 

@@ -675,3 +675,19 @@ def test_the_identity_check_runs_under_the_manifest_lock(tmp_path):
         manifest.begin(tmp_path, definition={}, plan={}, signatures={}, environment={},
                        command="", plugins=[], check=refuse)  # fmt: skip
     assert "history" not in json.loads((tmp_path / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "option,expected",
+    [
+        ("--objectives=ackley[dims=100000000]", "must be at most 1,000"),
+        ("--strategies=tpe[n_ei_candidates=1000000000]", "must be at most 100,000"),
+    ],
+)
+def test_absurd_counts_in_options_are_refused_before_anything_runs(
+    tmp_path, option, expected, caplog
+):
+    suite = write_suite(tmp_path)
+    assert run(suite, tmp_path / "r", option) == 2
+    assert expected in caplog.text
+    assert not (tmp_path / "r").exists()
