@@ -397,8 +397,9 @@ def _resolve_strategies(
         if twin:
             errors.append(f"{where}, key 'strategies': {twin}")
             continue
-        strategies[str(variant)] = target
-        options[str(variant)] = variant.options
+        canonical = canonical_variant(variant, target)
+        strategies[str(canonical)] = target
+        options[str(canonical)] = canonical.options
     return strategies, options
 
 
@@ -408,17 +409,9 @@ def _twin(
     """Why ``text`` names the same variant as an earlier spelling in ``seen``
     (canonical name -> spelling, whether it set a default), or ``""`` after
     recording it. An option set to its constructor default counts as unset."""
-    try:
-        params = inspect.signature(target).parameters
-    except (TypeError, ValueError):
-        params = {}
-    kept = {
-        key: value
-        for key, value in variant.options.items()
-        if key not in params or not _same(value, params[key].default)
-    }
-    canonical = str(Variant(variant.name, kept))
-    defaulted = len(kept) < len(variant.options)
+    kept = canonical_variant(variant, target)
+    canonical = str(kept)
+    defaulted = len(kept.options) < len(variant.options)
     if canonical not in seen:
         seen[canonical] = (text, defaulted)
         return ""
@@ -428,6 +421,21 @@ def _twin(
         f"{first!r} and {text!r} are the same {kind}, {canonical!r}"
         f"{why if defaulted or first_defaulted else ''}: list it once"
     )
+
+
+def canonical_variant(variant: Variant, target: type) -> Variant:
+    """``variant`` without the options set to their constructor default, so that
+    ``tpe[n_startup_trials=10]`` and ``tpe`` are one strategy in every command."""
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        params = {}
+    kept = {
+        key: value
+        for key, value in variant.options.items()
+        if key not in params or not _same(value, params[key].default)
+    }
+    return Variant(variant.name, kept)
 
 
 def _same(value: Any, default: Any) -> bool:

@@ -691,3 +691,12 @@ def test_absurd_counts_in_options_are_refused_before_anything_runs(
     assert run(suite, tmp_path / "r", option) == 2
     assert expected in caplog.text
     assert not (tmp_path / "r").exists()
+
+
+def test_an_option_at_its_default_is_the_same_strategy_in_every_command(tmp_path):
+    suite, results = write_suite(tmp_path), tmp_path / "r"
+    assert run(suite, results) == 0
+    before = snapshot(results / "tiny")
+    assert run(suite, results, "--strategies", "tpe[n_startup_trials=10]") == 0
+    assert snapshot(results / "tiny") == before
+    assert set(load(results / "tiny").runs["strategy"]) == {"random", "tpe"}
