@@ -78,7 +78,7 @@ def said(done: subprocess.CompletedProcess, *patterns: str) -> str:
     for line in (done.stderr + done.stdout).splitlines():
         if any(re.search(p, line) for p in patterns):
             return _trim(line.strip())
-    return f"(exit {done.returncode}, nothing said)"
+    return f"(nothing to report, exit {done.returncode})"
 
 
 def _trim(text: str, limit: int = 150) -> str:
@@ -131,7 +131,7 @@ def tampers(box: Sandbox) -> list[tuple[str, Callable[[], None]]]:
     ]  # fmt: skip
 
 
-REPORT_SAYS = (r"left out", r"damaged", r"stale", r"error")
+REPORT_SAYS = (r"left out", r"damaged", r"stale", r"error", r"no usable stored result")
 RUN_SAYS = (r"to run \(", r"kept beside", r"recomputing", r"error:", r"stored, 0 to run")
 
 
@@ -148,7 +148,7 @@ def check(box: Sandbox, name: str, tamper: Callable[[], None]) -> Check:
     run_said = said(run, r"to run \(") if "manifest" not in name else (
         "temporary file removed" if not leftover else "temporary file still there")  # fmt: skip
     details = said(run, r"kept beside", r"recomputing")
-    if details.startswith("(exit"):
+    if details.startswith("(nothing"):
         details = ""
     return Check(
         name,
