@@ -219,13 +219,13 @@ def _pending(store: Store, specs: list[RunSpec], suite: Suite) -> list[RunSpec]:
     reasons: Counter[str] = Counter()
     pending = []
     for spec in specs:
-        state = store.state(spec)
+        state, damage = store.inspect(spec)
         if state == "missing":
             why = _why_missing(store, spec)
             state = "stale" if why else "new"
             reasons.update(why)
         elif state == "corrupt":
-            log.warning("recomputing %s: %s", spec.key, _corruption(store.path(spec)))
+            log.warning("recomputing %s: %s", spec.key, damage)
         states[state] += 1
         if state != "stored":
             pending.append(spec)
@@ -259,14 +259,6 @@ def _why_missing(store: Store, spec: RunSpec) -> list[str]:
         return spec_changes(meta["spec"], spec) or ["another spec"]
     except (CorruptRun, KeyError, TypeError) as exc:
         return [f"unusable file ({getattr(exc, 'reason', exc)})"]
-
-
-def _corruption(path: Path) -> str:
-    try:
-        read_run(path)
-    except CorruptRun as exc:
-        return str(exc)
-    return f"{path}: not reusable"
 
 
 def _breakdown(states: Counter[str]) -> str:

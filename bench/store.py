@@ -82,16 +82,20 @@ class Store:
     def state(self, spec: RunSpec) -> RunState:
         """Whether ``spec`` is stored (and intact), missing, errored, corrupt
         (damaged or edited: recompute it), or stale (its file holds another spec)."""
+        return self.inspect(spec)[0]
+
+    def inspect(self, spec: RunSpec) -> tuple[RunState, str]:
+        """``state`` and, for a corrupt file, what is wrong with it (file read once)."""
         path = self.path(spec)
         if not path.exists():
-            return "missing"
+            return "missing", ""
         try:
             _, meta = read_run(path)
-        except CorruptRun:
-            return "corrupt"
+        except CorruptRun as exc:
+            return "corrupt", str(exc)
         if meta.get("spec_hash") != spec.hash:
-            return "stale"
-        return "errored" if meta.get("error") else "stored"
+            return "stale", ""
+        return ("errored" if meta.get("error") else "stored"), ""
 
     def others(self, spec: RunSpec) -> list[Path]:
         """Stored files of the same objective, strategy and seed as ``spec`` but

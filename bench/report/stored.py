@@ -14,9 +14,9 @@ import pyarrow as pa
 
 from bench import manifest as manifest_file
 from bench.fingerprint import objective_code
-from bench.registry import default_registry
+from bench.registry import RegistryError, default_registry
 from bench.spec import RunSpec, SpecError, spec_changes
-from bench.store import HASH_DIGITS, CorruptRun, Store, path_segment, read_run, runs_frame
+from bench.store import CorruptRun, Store, read_run, runs_frame
 from bench.suite import Suite, SuiteError, parse_suite, plan
 from bench.trace import LEADING, TRAILING
 
@@ -74,14 +74,13 @@ def load(root: str | Path) -> Stored:
     kept: list[pa.Table] = []
     left_out: list[LeftOut] = []
     intact: list[tuple[Path, pa.Table, dict[str, Any]]] = []
-    seen: dict[str, Path] = {}
     for path in store.files():
         try:
             table, meta = read_run(path)
         except CorruptRun as exc:
             left_out.append(LeftOut(_key_of(path, store.runs), f"damaged: {exc.reason}", str(path)))
             continue
-        misplaced = _misplaced(store, path, meta, seen)
+        misplaced = _misplaced(store, path, meta)
         if misplaced:
             left_out.append(LeftOut(_key(meta["spec"]), misplaced, str(path)))
             continue
@@ -124,7 +123,7 @@ class Plan:
             return f"errored: {_last_line(meta['error'])}"
         if self.definition is None:
             return "unverified: " + self.problems.get("", "no suite definition")
-        if meta.get("spec_hash") in self.by_hash and _rehash(spec) == meta["spec_hash"]:
+        if meta.get("spec_hash") in self.by_hash:
             return None
         objective, strategy, seed = spec["objective"], spec["strategy"], spec["seed"]
         if objective not in self.definition.objectives:
@@ -169,14 +168,12 @@ def current_plan(manifest: dict[str, Any], stored_specs: list[dict[str, Any]]) -
     except (SuiteError, KeyError) as exc:
         return Plan(None, problems={"": f"the manifest's suite definition is unusable: {exc}"})
     result = Plan(definition)
-    registry = default_registry(manifest_file.plugins_of(manifest))
-    names = dict.fromkeys([*definition.strategies, *(s["strategy"] for s in stored_specs)])
-    for name in names:
-        try:
-            specs, objectives = plan(definition.narrow(strategies=[name]), registry)
-        except SuiteError as exc:
-            result.problems[name] = f"cannot be planned with today's code: {_last_line(str(exc))}"
-            continue
+    try:
+        registry = default_registry(manifest_file.plugins_of(manifest))
+    except RegistryError as exc:
+        return Plan(None, problems={"": f"the folder's plugins cannot be loaded together: {exc}"})
+    names = list(dict.fromkeys([*definition.strategies, *(s["strategy"] for s in stored_specs)]))
+    for specs, objectives in _plans(definition, names, registry, result.problems):
         signatures = _signatures(manifest, objectives, result.problems)
         for spec in specs:
             if spec.objective in signatures:
@@ -185,6 +182,25 @@ def current_plan(manifest: dict[str, Any], stored_specs: list[dict[str, Any]]) -
             result.by_key[spec.objective, spec.strategy, spec.seed] = spec
         result.optima.update({label: obj.optimum for label, obj in objectives.items()})
     return result
+
+
+def _plans(
+    definition: Suite, names: list[str], registry: Any, problems: dict[str, str]
+) -> list[tuple[list[RunSpec], dict[str, Any]]]:
+    """The plan of ``definition`` with the strategies ``names``: one plan for all,
+    or, if one of them cannot be planned, one per strategy, the others' problems
+    recorded in ``problems``."""
+    try:
+        return [plan(definition.narrow(strategies=names), registry)]
+    except SuiteError:
+        pass
+    plans = []
+    for name in names:
+        try:
+            plans.append(plan(definition.narrow(strategies=[name]), registry))
+        except SuiteError as exc:
+            problems[name] = f"cannot be planned with today's code: {_last_line(str(exc))}"
+    return plans
 
 
 def _signatures(
@@ -203,28 +219,20 @@ def _signatures(
     return found
 
 
-def _misplaced(store: Store, path: Path, meta: dict[str, Any], seen: dict[str, Path]) -> str | None:
-    """Why an intact file is not where its spec puts it, or is a second copy."""
-    spec, digest = meta.get("spec", {}), str(meta.get("spec_hash", ""))
-    expected = (
-        store.runs
-        / path_segment(str(spec.get("objective")))
-        / path_segment(str(spec.get("strategy")))
-        / f"seed={spec.get('seed')}-{digest[:HASH_DIGITS]}.parquet"
-    )
+def _misplaced(store: Store, path: Path, meta: dict[str, Any]) -> str | None:
+    """Why an intact file cannot be the run its metadata describes: a spec of
+    another tunebench version, a stated hash that is not its spec's, or a file
+    that is not where that spec is stored (a copy, a moved file)."""
+    try:
+        spec = RunSpec.from_json(meta["spec"])
+    except (SpecError, TypeError, ValueError, KeyError) as exc:
+        return f"unverified: {exc}"
+    if spec.hash != meta.get("spec_hash"):
+        return "damaged: its stated spec hash is not its spec's"
+    expected = store.path(spec)
     if path != expected:
         return f"misplaced: its spec belongs in {expected.relative_to(store.runs)}"
-    if digest in seen:
-        return f"duplicate: the same spec as {seen[digest]}"
-    seen[digest] = path
     return None
-
-
-def _rehash(spec: dict[str, Any]) -> str | None:
-    try:
-        return RunSpec.from_json(spec).hash
-    except (SpecError, TypeError, ValueError):
-        return None
 
 
 def _key(spec: dict[str, Any]) -> str:
