@@ -699,3 +699,10 @@ def test_an_option_at_its_default_is_the_same_strategy_in_every_command(tmp_path
     assert run(suite, results, "--strategies", "tpe[n_startup_trials=10]") == 0
     assert snapshot(results / "tiny") == before
     assert set(load(results / "tiny").runs["strategy"]) == {"random", "tpe"}
+
+
+def test_the_harness_on_the_trial_path_is_fingerprinted_whatever_the_classes_import():
+    from bench.fingerprint import fingerprint
+
+    modules = fingerprint(int).modules  # a class with no source imports nothing
+    assert {"bench.loop", "bench.budget", "bench.space", "bench.deadline"} <= set(modules)
