@@ -69,6 +69,7 @@ def run(
             obj.space, seed=seed, budget=budget, fidelity=obj.fidelity, **dict(s_variant.options)
         )
         _drive(searcher, obj, seed, budget, trace, timeout)
+        trace.meta["initial_design"] = searcher.initial_design
     except Exception:
         if on_error == "raise":
             raise

@@ -74,6 +74,16 @@ class Strategy(abc.ABC):
         """The value of ``suggestion`` (None: the evaluation failed)."""
 
     @property
+    def initial_design(self) -> int | None:
+        """How many suggestions this strategy makes before one depends on a told
+        value (its start-up design: TPE's ``n_startup_trials``, a GA's first
+        generation), or ``None`` if it never models what it is told (grid,
+        random, Hyperband). A model-based strategy whose start-up is dynamic
+        reports how many suggestions preceded its first model-based one so far.
+        The report flags a run that never left its initial design."""
+        return None
+
+    @property
     def suggested(self) -> int:
         """How many suggestions this strategy has made."""
         return self._suggested
