@@ -595,6 +595,10 @@ def test_overhead_table_median_windows_and_growth():
     assert table.loc["slow", "growth"] == pytest.approx(1.25)
     assert table.loc["fast", "median_ms"] == pytest.approx(2.0)
     assert table.loc["fast", "growth"] == pytest.approx(1.0)
+    # a refit every few trials hides in a median: the largest and a run's total show it
+    assert table.loc["slow", "max_ms"] == pytest.approx(100.0)
+    assert table.loc["slow", "run_total_s"] == pytest.approx((78 + 500) / 2 / 1e3)
+    assert table.loc["fast", "run_total_s"] == pytest.approx(0.024)
     small = overhead_table(runs[runs["seed"] == 0], window=3).set_index("strategy")
     assert small.loc["slow", "first_ms"] == pytest.approx(2.0)  # 1, 2, 3
     assert small.loc["slow", "last_ms"] == pytest.approx(11.0)  # 10, 11, 12
@@ -687,10 +691,25 @@ def test_summary_names_the_best_strategy_and_its_verdict():
     assert "can be significant" not in branin
     assert hartmann.startswith("hartmann6 (budget 50, 3 seeds): tpe has the lowest median")
     assert "not distinguishable from random search" in hartmann
-    assert "With 3 paired seeds the smallest possible p-value is 0.25" in hartmann
+    assert (
+        "With 3 paired seeds and 1 comparison the smallest possible Holm-adjusted p-value "
+        "is 0.25" in hartmann
+    )
     assert "no difference can be significant" in hartmann
     assert overall.startswith("Overall (2 objectives): tpe has the best mean rank")
     assert "better than random search on 1 of 2, worse on 0" in overall
+
+
+def test_too_few_seeds_counts_the_holm_factor():
+    """8 seeds reach p = 2/2**8 = 0.0078 alone, but Holm multiplies the smallest p by the
+    number of comparisons: 12 x 0.0078 = 0.094 can never be below 5%; 9 seeds can."""
+    rows = [("random", 0.5, 6.5, np.nan, "baseline")]
+    rows += [(f"s{i}", 0.4, 6.0, 0.3, "no difference") for i in range(12)]
+    eight = summarise(hand_table("f", 8, rows), overall_table(hand_table("f", 8, rows)))[0]
+    assert "With 8 paired seeds and 12 comparisons" in eight
+    assert "is 0.0938" in eight and "run at least 9 seeds" in eight
+    nine = summarise(hand_table("f", 9, rows), overall_table(hand_table("f", 9, rows)))[0]
+    assert "can be significant" not in nine
 
 
 def test_summary_without_random_says_there_is_no_test():

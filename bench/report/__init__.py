@@ -447,7 +447,8 @@ def _overhead_section(cost: pd.DataFrame, art: Path) -> Section:
                 "Optimizer time per trial",
                 "Milliseconds spent in ask + tell per trial against the trial number (median "
                 "over objectives and seeds), on a log scale: a rising line is a searcher whose "
-                "model grows with its history.",
+                "model grows with its history. The table's last two columns show what a median "
+                "hides: the slowest single ask + tell, and a run's total.",
                 art / "overhead.png",
             )
         ],
@@ -500,6 +501,8 @@ def _format_overhead(cost: pd.DataFrame) -> pd.DataFrame:
             "first 10 trials": cost["first_ms"].map("{:.3g}".format),
             "last 10 trials": cost["last_ms"].map("{:.3g}".format),
             "last / first": cost["growth"].map("{:.2f}".format),
+            "largest": cost["max_ms"].map("{:.3g}".format),
+            "per run, total (s)": cost["run_total_s"].map("{:.3g}".format),
         }
     )
 

@@ -277,7 +277,16 @@ def add_regret(curves: pd.DataFrame, refs: Mapping[str, Reference]) -> pd.DataFr
 
 
 RANK_COLUMNS = ("objective", "strategy", "budget", "mean_rank")
-OVERHEAD_COLUMNS = ("strategy", "trials", "median_ms", "first_ms", "last_ms", "growth")
+OVERHEAD_COLUMNS = (
+    "strategy",
+    "trials",
+    "median_ms",
+    "first_ms",
+    "last_ms",
+    "growth",
+    "max_ms",
+    "run_total_s",
+)
 
 
 def ranks(curves: pd.DataFrame, axis: Axis = "budget") -> pd.DataFrame:
@@ -390,7 +399,9 @@ def overhead(runs: pd.DataFrame) -> pd.DataFrame:
 def overhead_table(runs: pd.DataFrame, window: int = 10) -> pd.DataFrame:
     """Per strategy: trials, median ms per trial over all trials, over each run's
     first ``window`` trials and over its last ``window`` trials, and their ratio
-    (how the optimizer's cost grows with the number of trials)."""
+    (how the optimizer's cost grows with the number of trials); the largest
+    single ask + tell (ms) and the median over runs of a run's total ask + tell
+    (s), which a median per trial hides when a library refits now and then."""
     ms = (runs["t_ask"] + runs["t_tell"]) * 1e3
     frame = runs[["strategy", "objective", "seed", "trial"]].assign(ms=ms)
     last_trial = frame.groupby(["strategy", "objective", "seed"])["trial"].transform("max")
@@ -402,6 +413,12 @@ def overhead_table(runs: pd.DataFrame, window: int = 10) -> pd.DataFrame:
             "median_ms": frame.groupby("strategy")["ms"].median(),
             "first_ms": first.groupby("strategy")["ms"].median(),
             "last_ms": last.groupby("strategy")["ms"].median(),
+            "max_ms": frame.groupby("strategy")["ms"].max(),
+            "run_total_s": frame.groupby(["strategy", "objective", "seed"])["ms"]
+            .sum()
+            .groupby("strategy")
+            .median()
+            / 1e3,
         }
     )
     table["growth"] = table["last_ms"] / table["first_ms"]

@@ -73,6 +73,22 @@ def smallest_p(pairs: int) -> float:
     return min(1.0, 2.0 / 2.0**pairs)
 
 
+def smallest_holm_p(pairs: int, comparisons: int) -> float:
+    """The smallest Holm-adjusted p-value ``comparisons`` signed-rank tests on
+    ``pairs`` pairs can give: Holm multiplies the smallest p by the number of
+    comparisons, so it is ``comparisons * 2 / 2**pairs`` (at most 1)."""
+    return min(1.0, max(comparisons, 1) * smallest_p(pairs))
+
+
+def seeds_needed(comparisons: int, alpha: float = ALPHA) -> int:
+    """The fewest paired seeds with which ``comparisons`` Holm-corrected
+    signed-rank tests can reach ``alpha`` (e.g. 6 for 1 comparison, 9 for 12)."""
+    pairs = 1
+    while smallest_holm_p(pairs, comparisons) >= alpha:
+        pairs += 1
+    return pairs
+
+
 def verdict(p_holm: float, direction: int, alpha: float = ALPHA) -> Verdict:
     """better / worse than the baseline at family-wise level ``alpha``, or no
     difference."""

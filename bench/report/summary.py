@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from bench.report.metrics import BASELINE
-from bench.report.stats import ALPHA, smallest_p
+from bench.report.stats import ALPHA, seeds_needed, smallest_holm_p
 
 
 def summarise(table: pd.DataFrame, overall: pd.DataFrame, *, baseline: str = BASELINE) -> list[str]:
@@ -64,10 +64,12 @@ def _objective(group: pd.DataFrame, baseline: str) -> str:
         f"no difference: {len(verdicts['no difference'])}."
     )
     pairs = int(compared["pairs"].max()) if len(compared) else 0
-    if pairs and smallest_p(pairs) >= ALPHA:
+    tests = int(compared["p_value"].notna().sum())
+    if pairs and smallest_holm_p(pairs, tests) >= ALPHA:
         text += (
-            f" With {_count(pairs, 'paired seed')} the smallest possible p-value is "
-            f"{smallest_p(pairs):.3g}, so no difference can be significant: run more seeds."
+            f" With {_count(pairs, 'paired seed')} and {_count(tests, 'comparison')} the "
+            f"smallest possible Holm-adjusted p-value is {smallest_holm_p(pairs, tests):.3g}, "
+            f"so no difference can be significant: run at least {seeds_needed(tests)} seeds."
         )
     if group["median_test"].notna().any():
         gap = best["median_test"] - best["median_best"]
