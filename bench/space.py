@@ -29,6 +29,11 @@ Config = dict[str, Value]
 
 SCALES: tuple[str, ...] = ("linear", "log", "log1m")
 
+#: Where a grid puts its n points on a dimension, in unit coordinates:
+#: ``bounds`` i/(n-1), both ends included (numpy's linspace); ``centres``
+#: (i + 0.5)/n, the midpoints of n equal cells.
+PLACEMENTS: tuple[str, ...] = ("bounds", "centres")
+
 
 class SpaceError(ValueError):
     """A space or a configuration that breaks the space's rules."""
@@ -125,8 +130,8 @@ class Float:
             raise _refusal(self, value, "is outside")
         return number
 
-    def grid(self, points: int) -> list[float]:
-        return [self.from_unit(u) for u in _unit_grid(points)]
+    def grid(self, points: int, placement: str = "bounds") -> list[float]:
+        return [self.from_unit(u) for u in _unit_grid(points, placement)]
 
     def shrink(self, center: Value, factor: float) -> Float:
         lo, hi = _shifted_window(self.to_unit(center), factor)
@@ -201,10 +206,11 @@ class Int:
             raise _refusal(self, value, "is outside")
         return int(plain)
 
-    def grid(self, points: int) -> list[int]:
+    def grid(self, points: int, placement: str = "bounds") -> list[int]:
+        unit = _unit_grid(points, placement)
         if points >= self.size:
             return list(range(self.low, self.high + 1))
-        return list(dict.fromkeys(self.from_unit(u) for u in _unit_grid(points)))
+        return list(dict.fromkeys(self.from_unit(u) for u in unit))
 
     def shrink(self, center: Value, factor: float) -> Int:
         lo, hi = _shifted_window(self.to_unit(center), factor)
@@ -259,7 +265,8 @@ class Categorical:
                 return choice
         raise _refusal(self, value, "is outside")
 
-    def grid(self, points: int) -> list[Value]:
+    def grid(self, points: int, placement: str = "bounds") -> list[Value]:
+        _unit_grid(points, placement)
         return list(self.choices)
 
     def shrink(self, center: Value, factor: float) -> Categorical:
@@ -269,9 +276,17 @@ class Categorical:
 Dimension = Float | Int | Categorical
 
 
-def _unit_grid(points: int) -> list[float]:
+def _unit_grid(points: int, placement: str = "bounds") -> list[float]:
+    """``points`` coordinates in [0, 1] placed as ``placement`` says (see
+    ``PLACEMENTS``); one point is the centre either way."""
+    if placement not in PLACEMENTS:
+        raise SpaceError(
+            f"grid: placement must be one of {', '.join(map(repr, PLACEMENTS))}, got {placement!r}"
+        )
     if points < 1:
         raise SpaceError(f"grid: points per dimension must be >= 1, got {points}")
+    if placement == "centres":
+        return [(i + 0.5) / points for i in range(points)]
     if points == 1:
         return [0.5]
     return [i / (points - 1) for i in range(points)]
@@ -358,12 +373,16 @@ class Space(Mapping[str, Dimension]):
             raise SpaceError(f"from_unit: expected {len(self._names)} coordinates, got {len(u)}")
         return {name: dim.from_unit(x) for (name, dim), x in zip(self._dims.items(), u)}
 
-    def grid(self, points_per_dim: int | Mapping[str, int]) -> list[Config]:
+    def grid(
+        self, points_per_dim: int | Mapping[str, int], *, placement: str = "bounds"
+    ) -> list[Config]:
         """The full grid, first dimension varying slowest.
 
         Numeric dimensions get ``points_per_dim`` points evenly spaced on their
-        scale, ends included (one point is the centre); integers are deduplicated;
-        categorical dimensions always contribute all their choices.
+        scale: with ``placement="bounds"`` ends included (one point is the
+        centre), with ``"centres"`` the midpoints of as many equal cells (see
+        ``PLACEMENTS``); integers are deduplicated; categorical dimensions
+        always contribute all their choices.
         """
         if isinstance(points_per_dim, Mapping):
             unknown = set(points_per_dim) - set(self._names)
@@ -372,15 +391,18 @@ class Space(Mapping[str, Dimension]):
             counts = {name: int(points_per_dim.get(name, 1)) for name in self._names}
         else:
             counts = dict.fromkeys(self._names, int(points_per_dim))
-        axes = [dim.grid(counts[name]) for name, dim in self._dims.items()]
+        axes = [dim.grid(counts[name], placement) for name, dim in self._dims.items()]
         return [dict(zip(self._names, values)) for values in itertools.product(*axes)]
 
-    def grid_size(self, points_per_dim: Mapping[str, int]) -> int:
-        """The number of configurations ``grid(points_per_dim)`` would return."""
+    def grid_size(self, points_per_dim: Mapping[str, int], *, placement: str = "bounds") -> int:
+        """The number of configurations ``grid(points_per_dim, placement=...)``
+        would return."""
         unknown = set(points_per_dim) - set(self._names)
         if unknown:
             raise SpaceError(f"grid: unknown parameters {sorted(unknown)}")
-        return math.prod(len(dim.grid(points_per_dim.get(name, 1))) for name, dim in self.items())
+        return math.prod(
+            len(dim.grid(points_per_dim.get(name, 1), placement)) for name, dim in self.items()
+        )
 
     def shrink(self, center: Mapping[str, Value], factor: float) -> Space:
         """The sub-space around ``center`` whose numeric sides are ``factor`` of the
