@@ -14,7 +14,7 @@ from bench.strategy import StrategyUnavailable
 from bench.testing import EPOCHS, FidelityObjective, MixedObjective, WithFidelity
 from strategies._optuna_space import distributions as optuna_distributions
 from strategies._optuna_space import to_config, to_params
-from strategies.hyperband import BOHB, Hyperband, hyperband_schedule
+from strategies.hyperband import BOHB, BOHBTPE, Hyperband, hyperband_schedule
 
 TIMING = ["t_ask", "t_eval", "t_tell"]
 
@@ -250,9 +250,11 @@ def test_bohb_draws_new_configurations_from_the_model():
     assert near < 0.7 * far, (near, far)
 
 
-def test_bohb_samples_at_random_until_a_level_has_enough_observations():
+def test_bohb_tpe_samples_at_random_until_a_level_has_enough_observations():
+    """The TPE variant models from d + 1 observations (the paper's ``bohb``
+    needs more than d rows in both its good and bad sets: tests/test_bohb.py)."""
     space = Bowl().space
-    bohb = BOHB(space, seed=4, budget=Budget(100), fidelity=EPOCHS, random_fraction=0.0)
+    bohb = BOHBTPE(space, seed=4, budget=Budget(100), fidelity=EPOCHS, random_fraction=0.0)
     hyperband = Hyperband(space, seed=4, budget=Budget(100), fidelity=EPOCHS)
     rows = drive(bohb, distance_to_optimum, 4)
     assert bohb.min_points_in_model == len(space) + 1 == 3
