@@ -54,6 +54,11 @@ class CoarseToFine(Strategy):
         self._boxes: list[Space] = []
         self._turn = 0
 
+    @property
+    def initial_design(self) -> int:
+        """The coarse phase: uniform random search before the first zoom."""
+        return self.starts[0]
+
     def ask(self) -> Suggestion:
         stage = bisect.bisect_right(self.starts, self.suggested)
         if stage != self._stage or (stage and not self._boxes):

@@ -63,6 +63,11 @@ class Genetic(Strategy):
         self._unasked = deque(range(population))
         self._pending: set[int] = set()
 
+    @property
+    def initial_design(self) -> int:
+        """The first generation: ``population`` uniform random genomes."""
+        return self.population
+
     def ask(self) -> Suggestion:
         if not self._unasked:
             raise RuntimeError(

@@ -89,6 +89,7 @@ class HyperoptTPE(Strategy):
         self.domain = Domain(_never_called, hyperopt_space(space))
         self.trials = Trials()
         self._rstate = np.random.default_rng(seed)
+        self.n_startup_jobs = n_startup_jobs
         self._algo = functools.partial(
             tpe.suggest,
             n_startup_jobs=n_startup_jobs,
@@ -96,6 +97,12 @@ class HyperoptTPE(Strategy):
             gamma=gamma,
             verbose=False,
         )
+
+    @property
+    def initial_design(self) -> int:
+        """hyperopt samples its prior until ``n_startup_jobs`` trials exist
+        (failed ones included, at loss +inf)."""
+        return self.n_startup_jobs
 
     def ask(self) -> Suggestion:
         new_ids = self.trials.new_trial_ids(1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import importlib.util
+import math
 import warnings
 
 import optuna
@@ -16,7 +17,7 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.samplers import BaseSampler
 from optuna.trial import TrialState
 
-from bench import Budget, Fidelity, Space, Strategy, Suggestion
+from bench import Budget, Categorical, Fidelity, Space, Strategy, Suggestion
 from bench.strategy import StrategyUnavailable
 from strategies._options import choice, flag, integer, number
 from strategies._optuna_space import distributions, to_config
@@ -38,12 +39,32 @@ class _OptunaStrategy(Strategy):
         self.study = optuna.create_study(
             direction="minimize", sampler=sampler, study_name=f"tunebench-{self.name}-{seed}"
         )
+        self._completed = 0
+        self._start_up = 0
+
+    def start_up_size(self) -> int | None:
+        """How many completed trials the sampler needs before it models them
+        (``None``: it never does)."""
+        return None
+
+    @property
+    def initial_design(self) -> int | None:
+        """Trials asked while fewer completed trials than ``start_up_size`` existed
+        (failed trials do not count towards optuna's start-up); while the
+        start-up is not over, at least ``start_up_size``."""
+        size = self.start_up_size()
+        if size is None:
+            return None
+        return self._start_up if self._completed >= size else max(self._start_up, size)
 
     @abc.abstractmethod
     def make_sampler(self, seed: int) -> BaseSampler:
         """The optuna sampler this strategy wraps, seeded with ``seed``."""
 
     def ask(self) -> Suggestion:
+        size = self.start_up_size()
+        if size is not None and self._completed < size:
+            self._start_up += 1
         trial = self.study.ask(self._distributions)
         return self.suggest(to_config(self.space, trial.params), token=trial)
 
@@ -52,6 +73,7 @@ class _OptunaStrategy(Strategy):
             self.study.tell(suggestion.token, state=TrialState.FAIL)
         else:
             self.study.tell(suggestion.token, value)
+            self._completed += 1
 
 
 class TPE(_OptunaStrategy):
@@ -83,6 +105,9 @@ class TPE(_OptunaStrategy):
 
     def make_sampler(self, seed: int) -> BaseSampler:
         return optuna.samplers.TPESampler(seed=seed, **self.options)
+
+    def start_up_size(self) -> int:
+        return self.options["n_startup_trials"]
 
 
 class GP(_OptunaStrategy):
@@ -121,6 +146,9 @@ class GP(_OptunaStrategy):
     def make_sampler(self, seed: int) -> BaseSampler:
         return optuna.samplers.GPSampler(seed=seed, **self.options)
 
+    def start_up_size(self) -> int:
+        return self.options["n_startup_trials"]
+
 
 class CmaEs(_OptunaStrategy):
     """CMA-ES evolution strategy, optuna's CmaEsSampler (Hansen 2016); categoricals sampled at random."""
@@ -152,6 +180,14 @@ class CmaEs(_OptunaStrategy):
             seed=seed, warn_independent_sampling=False, **self.options
         )
 
+    def start_up_size(self) -> int:
+        """optuna's one independent start-up trial, then CMA's first generation,
+        drawn around the centre before any value is known (popsize
+        4 + floor(3 ln d) over the numeric dimensions, Hansen 2016)."""
+        numeric = sum(not isinstance(dim, Categorical) for dim in self.space.values())
+        popsize = self.options["popsize"] or 4 + math.floor(3 * math.log(max(numeric, 1)))
+        return 1 + popsize
+
 
 class NSGA2(_OptunaStrategy):
     """NSGA-II genetic algorithm, optuna's NSGAIISampler on a single objective (Deb et al. 2002)."""
@@ -178,6 +214,10 @@ class NSGA2(_OptunaStrategy):
 
     def make_sampler(self, seed: int) -> BaseSampler:
         return optuna.samplers.NSGAIISampler(seed=seed, **self.options)
+
+    def start_up_size(self) -> int:
+        """The first generation: ``population_size`` random configurations."""
+        return self.options["population_size"]
 
 
 class QMC(_OptunaStrategy):

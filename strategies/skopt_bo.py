@@ -76,6 +76,15 @@ class _SkoptStrategy(Strategy):
             random_state=np.random.RandomState(seed),
         )
         self._worst = -np.inf
+        self.n_initial_points = n_initial_points
+        self._told = 0
+        self._start_up = 0
+
+    @property
+    def initial_design(self) -> int:
+        """Points asked while fewer than ``n_initial_points`` values had been told
+        (a failure before any success is not told, so it does not count)."""
+        return self._start_up
 
     @property
     @abc.abstractmethod
@@ -83,6 +92,8 @@ class _SkoptStrategy(Strategy):
         """skopt's name of the surrogate model."""
 
     def ask(self) -> Suggestion:
+        if self._told < self.n_initial_points:
+            self._start_up += 1
         point = self.optimizer.ask()
         return self.suggest(decode(self.space, point), token=point)
 
@@ -90,9 +101,11 @@ class _SkoptStrategy(Strategy):
         if value is None:
             if np.isfinite(self._worst):
                 self.optimizer.tell(suggestion.token, self._worst)
+                self._told += 1
             return
         self._worst = max(self._worst, value)
         self.optimizer.tell(suggestion.token, value)
+        self._told += 1
 
 
 class GPSkopt(_SkoptStrategy):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bench.report import figures
+from bench.report.designs import design_sentences, never_left
 from bench.report.metrics import (
     BASELINE,
     OVERHEAD_COLUMNS,
@@ -217,6 +218,7 @@ def _summary(
     if results is not None:
         items += [ref.note for ref in results.refs.values() if ref.note]
         items += summarise(results.table, results.overall)
+    items += design_sentences(never_left(runs, stored.designs))
     if stored.left_out:
         items.append(left_out_line(stored.left_out) + " (each listed under Left out).")
     if stored.missing:

@@ -4,6 +4,7 @@ and filtered, with each objective's optimum and the manifest."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ class Stored:
     errored: tuple[str, ...] = ()
     left_out: tuple[LeftOut, ...] = ()
     missing: tuple[str, ...] = ()
+    designs: Mapping[tuple[str, str, int], int] = field(default_factory=dict)
+    """(objective, strategy, seed) -> the run's initial design size, for the
+    kept runs of strategies that have one (``Strategy.initial_design``)."""
 
     @property
     def samples(self) -> dict[str, list[float]]:
@@ -87,6 +91,7 @@ def load(root: str | Path) -> Stored:
         intact.append((path, table, meta))
     current = current_plan(manifest, [meta["spec"] for _, _, meta in intact])
     errored, used = [], set()
+    designs: dict[tuple[str, str, int], int] = {}
     for path, table, meta in intact:
         reason = current.judge(meta)
         key = _key(meta["spec"])
@@ -94,14 +99,17 @@ def load(root: str | Path) -> Stored:
             reason = "no trials: the strategy proposed nothing that fit the budget"
         if reason is None:
             kept.append(table)
-            used.add((meta["spec"]["objective"], meta["spec"]["strategy"], meta["spec"]["seed"]))
+            run_key = (meta["spec"]["objective"], meta["spec"]["strategy"], meta["spec"]["seed"])
+            used.add(run_key)
+            if meta.get("initial_design") is not None:
+                designs[run_key] = int(meta["initial_design"])
             continue
         left_out.append(LeftOut(key, reason, str(path)))
         if reason.startswith("errored"):
             errored.append(key)
     runs = runs_frame(kept, store.runs) if kept else _empty()
     missing = tuple(current.missing(used))
-    return Stored(runs, current.optima, manifest, tuple(errored), tuple(left_out), missing)
+    return Stored(runs, current.optima, manifest, tuple(errored), tuple(left_out), missing, designs)
 
 
 @dataclass
