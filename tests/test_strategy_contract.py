@@ -7,7 +7,7 @@ from bench.testing import StrategyContract
 
 STRATEGIES = sorted(default_registry().strategies)
 #: Strategies that model past results: they must beat random search on Branin.
-MODEL_BASED = {"tpe", "tpe-hyperopt", "gp", "gp-skopt", "rf-skopt", "bohb"}
+MODEL_BASED = {"tpe", "tpe-hyperopt", "gp", "gp-skopt", "rf-skopt", "bohb", "bohb-tpe"}
 
 
 class TestEveryStrategy(StrategyContract):

@@ -55,8 +55,20 @@ def _final(stored: Stored, column: str = "regret") -> pd.DataFrame:
     return final.pivot_table(index=["objective", "seed"], columns="strategy", values=column)
 
 
+#: Lesson 1's grids: the cell-centre placement (``grid``) and the bounds
+#: placement (``grid[placement=bounds]``), each against random search.
+GRIDS = ("grid", "grid[placement=bounds]")
+
+#: Lesson 2's cases: the variant of random search that samples one kind of
+#: dimension on a linear scale, every other dimension unchanged.
+LINEAR = {
+    "learning rate": "random[dims=learning_rate_init,scale=linear]",
+    "1-beta (log1m dimensions)": "random[dims=log1m,scale=linear]",
+}
+
+
 def random_vs_grid(by_budget: Mapping[int, Stored]) -> Lesson:
-    """Lesson 1 from the ``lessons-grid-<budget>`` suites."""
+    """Lesson 1 from the ``lessons-grid-<budget>`` suites, for each grid placement."""
     lesson = Lesson(
         1,
         "Random search beats grid search when few hyperparameters matter",
@@ -65,12 +77,14 @@ def random_vs_grid(by_budget: Mapping[int, Stored]) -> Lesson:
     rows = []
     for budget, stored in sorted(by_budget.items()):
         final = _final(stored)
+        grids = [g for g in GRIDS if g in final.columns]
         for objective, group in final.groupby(level="objective"):
-            verdict = paired_verdict(
-                lesson.claim, group["random"], group["grid"], unit="decades of regret", log=True
-            )
-            lesson.verdicts.append((f"{objective}, {budget} trials", verdict))
-            for strategy in ("random", "grid"):
+            for grid in grids:
+                verdict = paired_verdict(
+                    lesson.claim, group["random"], group[grid], unit="decades of regret", log=True
+                )
+                lesson.verdicts.append((f"{objective}, {budget} trials, {grid}", verdict))
+            for strategy in ("random", *grids):
                 for seed, value in group[strategy].droplevel("objective").items():
                     rows.append((objective, budget, strategy, seed, value))
     lesson.data = pd.DataFrame(rows, columns=["objective", "budget", "strategy", "seed", "regret"])
@@ -78,20 +92,25 @@ def random_vs_grid(by_budget: Mapping[int, Stored]) -> Lesson:
 
 
 def log_vs_linear(stored: Stored) -> Lesson:
-    """Lesson 2 from ``lessons-mlp``: random search with log / log1m scales vs linear."""
+    """Lesson 2 from ``lessons-mlp``: random search with every dimension on its
+    own scale vs the same with only the learning rate, or only the log1m
+    (1-beta) dimensions, on a linear scale."""
     lesson = Lesson(
         2,
         "Sample the learning rate on a log scale and momentum as 1-beta on a log scale",
-        "random search on log / log1m scales reaches a lower validation error than on linear scales",
+        "random search with the dimension on its log (or log1m) scale reaches a lower "
+        "validation error than with that dimension alone on a linear scale",
     )
     final = _final(stored, "best")
-    linear = "random[scale=linear]"
+    present = {case: v for case, v in LINEAR.items() if v in final.columns}
     for objective, group in final.groupby(level="objective"):
-        verdict = paired_verdict(
-            lesson.claim, group["random"], group[linear], unit="validation error"
-        )
-        lesson.verdicts.append((objective, verdict))
-    lesson.data = _curves(stored).query("strategy in ['random', @linear]")
+        for case, linear in present.items():
+            verdict = paired_verdict(
+                lesson.claim, group["random"], group[linear], unit="validation error"
+            )
+            lesson.verdicts.append((f"{objective}, {case}", verdict))
+    curves = _curves(stored)
+    lesson.data = curves[curves["strategy"].isin(["random", *present.values()])]
     return lesson
 
 

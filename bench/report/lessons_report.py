@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from bench.report import lessons as lesson_of
 from bench.report.lesson_figures import draw
 from bench.report.page import Figure, Section, Table, render_html, render_markdown
 from bench.report.stored import load
+from bench.report.verdict import holm_cases
 
 SUITES = ("lessons-grid-25", "lessons-grid-100", "lessons-synthetic", "lessons-mlp")
 
@@ -36,6 +38,8 @@ def write_lessons(results: str | Path) -> list[Path]:
         lesson_of.importance(mlp),
         lesson_of.optimism(mlp),
     ]
+    for lesson in lessons:
+        lesson.verdicts = holm_cases(lesson.verdicts)
     out = results / "lessons"
     written, sections = [], []
     summary = []
@@ -52,7 +56,8 @@ def write_lessons(results: str | Path) -> list[Path]:
                     "verdict": v.holds,
                     "effect": f"{v.effect:+.3g} {v.unit}",
                     "95% CI": f"[{v.ci_low:+.3g}, {v.ci_high:+.3g}]",
-                    "p": "" if pd.isna(v.p_value) else f"{v.p_value:.2g}",
+                    "p (Holm)": "" if pd.isna(v.p_value) else f"{v.p_value:.2g}",
+                    "p": "" if pd.isna(v.p_raw) else f"{v.p_raw:.2g}",
                     "pairs": v.pairs,
                 }
                 for case, v in lesson.verdicts
@@ -77,9 +82,10 @@ def write_lessons(results: str | Path) -> list[Path]:
             paragraphs=[
                 "Each claim is tested on paired seeds (same seed, same objective instance): "
                 "the effect is the median over seeds of how much the claimed winner wins, with a "
-                "95% bootstrap confidence interval and a two-sided Wilcoxon signed-rank p-value. "
-                "Supported: the interval lies above 0 and p < 0.05; contradicted: below 0; "
-                "inconclusive otherwise. Computed from the stored runs, never written by hand."
+                "95% bootstrap confidence interval and a two-sided Wilcoxon signed-rank p-value, "
+                "Holm-adjusted over the cases of the lesson. Supported: the interval lies above "
+                "0 and the adjusted p < 0.05; contradicted: below 0; inconclusive otherwise. "
+                "Computed from the stored runs, never written by hand."
             ],
             items=summary,
         ),
@@ -88,13 +94,49 @@ def write_lessons(results: str | Path) -> list[Path]:
     title = "tunebench: the tuning folklore, measured"
     (out / "index.html").write_text(render_html(title, sections), encoding="utf-8")
     (out / "report.md").write_text(render_markdown(title, sections, out), encoding="utf-8")
-    return [*written, out / "index.html", out / "report.md"]
+    (out / "claims.json").write_text(json.dumps(lesson_claims(lessons), indent=1) + "\n")
+    return [*written, out / "index.html", out / "report.md", out / "claims.json"]
+
+
+def lesson_claims(lessons: list[lesson_of.Lesson]) -> list[dict]:
+    """What each lesson found, as plain data: the README's lesson list is
+    rendered from it (``bench.publish``), never typed."""
+    return [
+        {
+            "number": lesson.number,
+            "title": lesson.title,
+            "claim": lesson.claim,
+            "cases": [
+                {
+                    "case": case,
+                    "holds": v.holds,
+                    "effect": _finite(v.effect),
+                    "ci_low": _finite(v.ci_low),
+                    "ci_high": _finite(v.ci_high),
+                    "p": _finite(v.p_value),
+                    "p_raw": _finite(v.p_raw),
+                    "pairs": v.pairs,
+                    "unit": v.unit,
+                }
+                for case, v in lesson.verdicts
+            ],
+            "notes": list(lesson.notes),
+            "table": lesson.table.astype(str).to_dict(orient="records"),
+        }
+        for lesson in lessons
+    ]
+
+
+def _finite(value: float) -> float | None:
+    return None if pd.isna(value) else float(value)
 
 
 _captions = {
-    1: "Final regret over seeds of random and grid search at 25 and 100 trials, per objective.",
-    2: "Median best validation error (quartile band) of random search on log / log1m scales "
-    "and on linear scales.",
+    1: "Final regret over seeds of random search and grid search (cell centres: grid; "
+    "bounds: grid[placement=bounds]) at 25 and 100 trials, per objective.",
+    2: "Median best validation error (quartile band) of random search on each dimension's "
+    "own scale, and with only the learning rate, or only the log1m (1-beta) dimensions, "
+    "on a linear scale.",
     3: "Median advantage of coarse-to-fine over random search (decades of regret, 95% CI) "
     "against the zoom factor.",
     4: "Median best validation error of Hyperband and random search against the budget spent.",

@@ -29,6 +29,8 @@ BUILTIN: dict[str, RGB] = {
     "rf-skopt": _TAB20[18],
     "hyperband": _TAB20[4],
     "bohb": _TAB20[5],
+    "bohb-tpe": _TAB20[9],
+    "grid[placement=bounds]": _TAB20[11],
 }
 
 

@@ -5,14 +5,14 @@ cannot tell. Never written by hand: a lesson's text is built from these."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.report.stats import ALPHA
+from bench.report.stats import ALPHA, holm
 
 Holds = Literal["supported", "contradicted", "inconclusive"]
 
@@ -22,7 +22,9 @@ class Verdict:
     """``effect`` is the median over paired seeds of how much the claim's
     winner beats its loser (positive: as claimed), in ``unit``; ``ci_low`` and
     ``ci_high`` bound it (95% percentile bootstrap of the median); ``p_value``
-    is a two-sided Wilcoxon signed-rank test of the paired differences."""
+    is a two-sided Wilcoxon signed-rank test of the paired differences,
+    Holm-adjusted over the ``family`` cases of one lesson once ``holm_cases``
+    has run (``p_raw`` is then the unadjusted value)."""
 
     claim: str
     effect: float
@@ -32,6 +34,8 @@ class Verdict:
     pairs: int
     unit: str
     holds: Holds
+    p_raw: float = np.nan
+    family: int = 1
 
     def sentence(self) -> str:
         """The verdict in words, with its statistics."""
@@ -43,7 +47,7 @@ class Verdict:
             stats_text = (
                 f"median effect {self.effect:+.3g} {self.unit} "
                 f"[95% CI {self.ci_low:+.3g}, {self.ci_high:+.3g}], "
-                f"Wilcoxon p = {self.p_value:.2g}, {self.pairs} paired seeds"
+                f"Wilcoxon p = {self.p_value:.2g}{self._adjusted()}, {self.pairs} paired seeds"
             )
         if self.holds == "supported":
             return f"Supported: {self.claim} ({stats_text})."
@@ -59,6 +63,40 @@ class Verdict:
             "Inconclusive: the confidence interval excludes 0 but the signed-rank test "
             f"does not reach 5% ({stats_text})."
         )
+
+    def _adjusted(self) -> str:
+        if self.family <= 1:
+            return ""
+        return f" (Holm-adjusted over {self.family} cases; unadjusted {self.p_raw:.2g})"
+
+
+def _holds(low: float, high: float, p: float, alpha: float) -> Holds:
+    if low > 0 and p < alpha:
+        return "supported"
+    if high < 0 and p < alpha:
+        return "contradicted"
+    return "inconclusive"
+
+
+def holm_cases(
+    verdicts: Sequence[tuple[str, Verdict]], alpha: float = ALPHA
+) -> list[tuple[str, Verdict]]:
+    """The cases of one lesson with their p-values Holm-adjusted over the cases
+    that have one, and each verdict decided again on the adjusted p-value: a
+    lesson tested on 8 cases is not supported by one lucky case at 5%. The
+    bootstrap intervals are unadjusted (per-case 95%)."""
+    adjusted = holm([v.p_value for _, v in verdicts])
+    family = int(np.sum(~np.isnan(adjusted)))
+    out = []
+    for (case, v), p in zip(verdicts, adjusted):
+        if np.isnan(p):
+            out.append((case, v))
+            continue
+        holds = _holds(v.ci_low, v.ci_high, float(p), alpha)
+        out.append(
+            (case, replace(v, p_value=float(p), p_raw=v.p_value, family=family, holds=holds))
+        )
+    return out
 
 
 def paired_verdict(
@@ -102,10 +140,4 @@ def paired_verdict(
         low, high = float(ci.low), float(ci.high)
     nonzero = effect[effect != 0]
     p = 1.0 if nonzero.size == 0 else float(stats.wilcoxon(nonzero).pvalue)
-    if low > 0 and p < alpha:
-        holds: Holds = "supported"
-    elif high < 0 and p < alpha:
-        holds = "contradicted"
-    else:
-        holds = "inconclusive"
-    return Verdict(claim, median, low, high, p, n, unit, holds)
+    return Verdict(claim, median, low, high, p, n, unit, _holds(low, high, p, alpha))
