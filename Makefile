@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick lessons report test lint tamper perf-loop perf-wrappers perf-objectives perf-scale lock clean
+.PHONY: setup bench quick lessons publish report test lint tamper perf-loop perf-wrappers perf-objectives perf-scale lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ LESSONS := lessons-grid-25 lessons-grid-100 lessons-synthetic lessons-mlp
 lessons: $(STAMP)  ## the lessons suites (resuming), then the lessons page results/lessons/index.html
 	for suite in $(LESSONS); do $(BIN)/python -m bench run $$suite $(RUN_FLAGS) || exit $$?; done
 	$(BIN)/python -m bench lessons --results $(RESULTS)
+
+publish: bench lessons  ## the README's claims and figures, recomputed from the stored default, random-vs-grid and lessons runs
+	$(BIN)/python -m bench run random-vs-grid $(RUN_FLAGS)
+	$(BIN)/python -m bench report $(RESULTS)/random-vs-grid
+	$(BIN)/python -m bench publish --results $(RESULTS)
 
 report: $(STAMP)  ## regenerate the report of SUITE (default: default) from stored runs only
 	$(BIN)/python -m bench report $(RESULTS)/$(SUITE)

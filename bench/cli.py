@@ -1,4 +1,4 @@
-"""The command line: ``python -m bench run|report|list``."""
+"""The command line: ``python -m bench run|report|lessons|publish|list|...``."""
 
 from __future__ import annotations
 
@@ -152,6 +152,19 @@ def _other_parsers(sub: Any) -> None:
     )
     p_lessons.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     p_lessons.set_defaults(command=cmd_lessons)
+
+    p_publish = sub.add_parser(
+        "publish",
+        help="recompute the README's claims and figures from stored results (make publish)",
+    )
+    p_publish.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    p_publish.add_argument("--readme", type=Path, default=Path("README.md"))
+    p_publish.add_argument(
+        "--check",
+        action="store_true",
+        help="only compare the README's generated blocks with results/published/claims.json",
+    )
+    p_publish.set_defaults(command=cmd_publish)
 
     p_list = sub.add_parser("list", help="list strategies, objectives and suites")
     p_list.add_argument("what", nargs="?", choices=("strategies", "objectives", "suites"))
@@ -374,6 +387,26 @@ def cmd_lessons(args: argparse.Namespace) -> int:
         time.monotonic() - t0,
         len(written),
     )
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    import json
+
+    from bench.publish import CLAIMS, PublishError, check, publish
+
+    published = args.results / "published"
+    try:
+        if args.check:
+            problems = check(args.readme.read_text(), json.loads((published / CLAIMS).read_text()))
+            for problem in problems:
+                log.error("%s: %s", args.readme, problem)
+            return 1 if problems else 0
+        written = publish(args.results, args.readme, published)
+    except (PublishError, OSError) as exc:
+        log.error("error: %s", exc)
+        return EXIT_USAGE
+    log.info("published %d files; README blocks rewritten in %s", len(written), args.readme)
     return 0
 
 
