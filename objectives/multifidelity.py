@@ -8,6 +8,11 @@ also the Dragonfly library's test functions), with their fidelity vector
 z in [0, 1]^p collapsed to one resource: z = r / high for every component.
 At r = high they are exactly Branin and Hartmann-6, so the optimum is the
 full-fidelity one; ``cost`` is r / high.
+
+Instances (option ``instance``: shift, the default, rotate or plain; see
+``objectives.synthetic``): the instance of the seed transforms the input
+before the fidelity formula, so at full fidelity each is exactly the instance
+of Branin or Hartmann-6, with the same optimum and ``minimiser(seed)``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import numpy as np
 
 from bench import Evaluation, Fidelity
 from bench.space import Value
-from objectives.synthetic import _H6_A, _H6_ALPHA, _H6_P, Branin, Hartmann6
+from objectives.synthetic import _H6_A, _H6_ALPHA, _H6_P, Branin, Hartmann6, Instances
 
 #: The resource: 1..27 units, halved by successive halving with eta = 3.
 RESOURCE = Fidelity("resource", 1, 27, 3)
@@ -45,6 +50,7 @@ class _MultiFidelity:
 
     fidelity = RESOURCE
     _names: tuple[str, ...]
+    instances: Instances
 
     @staticmethod
     def at(X: np.ndarray, z: float) -> np.ndarray:
@@ -55,6 +61,7 @@ class _MultiFidelity:
     ) -> Evaluation:
         z = 1.0 if fidelity is None else float(fidelity) / RESOURCE.high
         x = np.array([[config[name] for name in self._names]], dtype=float)
+        x = self.instances.transform(x, seed)
         return Evaluation(float(self.at(x, z)[0]), cost=RESOURCE.cost(fidelity))
 
 

@@ -25,6 +25,24 @@ The families:
 - ``mixed``: log, log1m and linear floats, integers on linear and log scales
   and a categorical, with an exact optimum by construction.
 
+Instances (option ``instance``, as COCO does): run ``k`` of a suite passes
+seed ``k`` to ``evaluate``, and every function but ``mixed`` turns it into an
+instance of itself, so that a deterministic searcher does not see the same
+function, and score the same regret, on every seed (see ``Instances``):
+
+- ``instance=shift`` (the default): a seeded shift of the input;
+- ``instance=rotate``: the same shift plus a seeded rotation;
+- ``instance=plain``: the published function, the same for every seed.
+
+Every value of an instance is a value of the plain function at a point of its
+domain, so ``optimum`` is unchanged, known exactly and never undercut; the
+instance of ``seed`` attains it at ``minimiser(seed)``, inside the domain.
+``function(X)`` is always the plain function and ``values(X, seed)`` the
+instance's, vectorised; ``minimisers`` are the plain function's.
+``forrester-1of2`` keeps its own per-seed scheme as ``instance=shift``.
+``mixed`` has no instances: its optimum sits on integers and a category and
+is exact by construction (every term exactly 0), which a shift would break.
+
 Source for the formulas, domains and minimisers: S. Surjanovic and
 D. Bingham, *Virtual Library of Simulation Experiments: Test Functions and
 Datasets* (Simon Fraser University, 2013), https://www.sfu.ca/~ssurjano/.
@@ -44,35 +62,190 @@ import numpy as np
 from bench import Categorical, Evaluation, Float, Int, Objective, Space
 from bench.space import Value
 
+#: The values of the option ``instance``.
+INSTANCES = ("shift", "rotate", "plain")
+
+#: Separates the instance stream from other uses of the run seed (noise, data splits).
+_INSTANCE_STREAM = 0x696E7374616E6365
+
+#: Each component of an instance's shift is uniform in [-MAX_SHIFT, MAX_SHIFT], in
+#: the unit cube of the domain.
+MAX_SHIFT = 0.2
+
+
+def instance_option(value: object, allowed: Sequence[str] = INSTANCES, why: str = "") -> str:
+    """``value`` if it is one of ``allowed``, else a ValueError naming the option."""
+    if isinstance(value, str) and value in allowed:
+        return value
+    reason = f" ({why})" if why else ""
+    raise ValueError(
+        f"option instance={value!r}: must be one of {', '.join(map(repr, allowed))}{reason}"
+    )
+
+
+def fold(t: np.ndarray) -> np.ndarray:
+    """The triangle wave of period 2 that maps the real line onto [0, 1]: the
+    identity on [0, 1] (exactly, in floating point), reflection at 0 and 1 beyond.
+    Equal to 1 - |(t mod 2) - 1|, and continuous."""
+    r = np.mod(t, 2.0)
+    return np.where(r <= 1.0, r, 2.0 - r)
+
+
+def orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
+    """A random orthogonal d x d matrix, Haar-distributed: the Q of the QR
+    factorisation of a Gaussian matrix, its columns' signs fixed by R's diagonal."""
+    q, r = np.linalg.qr(rng.standard_normal((d, d)))
+    return q * np.where(np.diag(r) < 0, -1.0, 1.0)
+
+
+class Instances:
+    """The per-seed instances of a function on the box [low, high] (as in COCO).
+
+    In the unit cube of the box, u = (x - low) / (high - low), the instance of
+    ``seed`` is
+
+        u' = fold(a + R (u - a - s)),    x' = low + u' (high - low),
+
+    and its value at x is the plain function's at x'. s is the shift, each
+    component uniform in [-0.2, 0.2], from a generator of (a fixed tag, seed)
+    only, so it depends on nothing else the seed drives (noise, data splits);
+    R is the identity (``shift``) or a random orthogonal matrix drawn next from
+    the same generator (``rotate``: the same shift, plus a rotation); a is a
+    plain minimiser in unit coordinates (the anchor); ``fold`` reflects at the
+    bounds. Hence:
+
+    - every value is the plain function's at a point x' of the box, so the
+      optimum value is unchanged and nothing undercuts it;
+    - the instance attains it at u = a + s (there u' = fold(a) = a), which
+      must lie in the cube: the anchor is the first plain minimiser that the
+      drawn s keeps inside; if s takes every one out, the components of s
+      that take the first out change sign (enough, since |s_i| <= 0.2: if
+      a_i + s_i > 1 then a_i > 0.8 and a_i - s_i > 0.6). The rotation turns
+      about that minimiser, so ``rotate`` has the same minimiser as ``shift``;
+    - the instance is continuous (fold is), not smooth at a reflection.
+
+    Without a known minimiser the anchor is the centre and ``minimiser`` fails.
+    ``plain`` is the plain function, bit for bit, for every seed.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        low: Sequence[float],
+        high: Sequence[float],
+        minimisers: Sequence[Sequence[float]] = (),
+    ) -> None:
+        self.kind = instance_option(kind)
+        self.low = np.asarray(low, dtype=float)
+        self.high = np.asarray(high, dtype=float)
+        self.span = self.high - self.low
+        self.anchors = (
+            np.asarray(minimisers, dtype=float).reshape(-1, len(self.low)) - self.low
+        ) / self.span
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray | None, np.ndarray]] = {}
+
+    def draw(self, seed: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """(s, R, a) of ``seed``: the shift, the rotation (None for ``shift``) and the
+        anchor, in unit coordinates."""
+        key = int(seed)
+        if key not in self._cache:
+            if len(self._cache) >= 256:
+                self._cache.clear()
+            rng = np.random.default_rng(np.random.SeedSequence([_INSTANCE_STREAM, key % 2**64]))
+            d = len(self.low)
+            s = rng.uniform(-MAX_SHIFT, MAX_SHIFT, d)
+            rotation = orthogonal(rng, d) if self.kind == "rotate" else None
+            inside = [a for a in self.anchors if np.all((a + s >= 0.0) & (a + s <= 1.0))]
+            if inside:
+                anchor = inside[0]
+            elif len(self.anchors):
+                anchor = self.anchors[0]
+                s = np.where((anchor + s < 0.0) | (anchor + s > 1.0), -s, s)
+            else:
+                anchor = np.full(d, 0.5)
+            self._cache[key] = (s, rotation, anchor)
+        return self._cache[key]
+
+    def transform(self, X: np.ndarray, seed: int) -> np.ndarray:
+        """The points x' (rows) at which the plain function gives the instance's
+        values at the rows of ``X``."""
+        X = np.asarray(X, dtype=float)
+        if self.kind == "plain":
+            return X
+        s, rotation, anchor = self.draw(seed)
+        t = (X - self.low) / self.span - anchor - s
+        if rotation is not None:
+            t = t @ rotation.T
+        return np.clip(self.low + fold(anchor + t) * self.span, self.low, self.high)
+
+    def minimiser(self, seed: int) -> np.ndarray:
+        """A point of the box where the instance of ``seed`` attains the optimum."""
+        if not len(self.anchors):
+            raise ValueError("no known minimiser: the optimum of this instance is unknown")
+        if self.kind == "plain":
+            return self.low + self.anchors[0] * self.span
+        s, _, anchor = self.draw(seed)
+        return np.clip(self.low + (anchor + s) * self.span, self.low, self.high)
+
+    def on(self, low: Sequence[float], high: Sequence[float], minimisers) -> Instances:
+        """The same kind of instances on another box (a restricted space)."""
+        return Instances(self.kind, low, high, minimisers)
+
 
 class SyntheticFunction(Objective):
-    """A deterministic function of real parameters ``x1..xd`` on a box."""
+    """A function of real parameters ``x1..xd`` on a box, an instance per seed (option instance)."""
 
     bounds: ClassVar[Sequence[tuple[float, float]]]
     minimiser_points: ClassVar[Sequence[Sequence[float]]] = ()
 
-    def __init__(self) -> None:
-        self._build(self.bounds, self.minimiser_points)
+    def __init__(self, instance: str = "shift") -> None:
+        self._build(self.bounds, self.minimiser_points, instance)
 
     def _build(
-        self, bounds: Sequence[tuple[float, float]], points: Sequence[Sequence[float]]
+        self,
+        bounds: Sequence[tuple[float, float]],
+        points: Sequence[Sequence[float]],
+        instance: str = "shift",
     ) -> None:
+        self.instance = instance_option(instance)
         self.space = Space({f"x{i + 1}": Float(lo, hi) for i, (lo, hi) in enumerate(bounds)})
         self.minimisers = tuple(dict(zip(self.space.names, p)) for p in points)
         if points:
             self.optimum = float(self.function(np.asarray(points[:1], float))[0])
         self._names = self.space.names
+        self.instances = Instances(self.instance, *zip(*bounds), points)
 
     @staticmethod
     @abc.abstractmethod
     def function(X: np.ndarray) -> np.ndarray:
-        """Values at the rows of ``X`` (shape (n, d)), in the function's own domain."""
+        """The plain function's values at the rows of ``X`` (shape (n, d)), in its own domain."""
+
+    def values(self, X: np.ndarray, seed: int) -> np.ndarray:
+        """The values of the instance of ``seed`` at the rows of ``X`` (shape (n, d))."""
+        return self.function(self.instances.transform(X, seed))
+
+    def minimiser(self, seed: int) -> dict[str, float]:
+        """A configuration where the instance of ``seed`` attains ``optimum``."""
+        return dict(zip(self._names, map(float, self.instances.minimiser(seed))))
 
     def evaluate(
         self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
     ) -> Evaluation:
         x = np.array([[config[name] for name in self._names]], dtype=float)
-        return Evaluation(float(self.function(x)[0]))
+        return Evaluation(float(self.values(x, seed)[0]))
+
+    def restricted(self, space: Space) -> Objective:
+        """Searched over a sub-box: the instances are built on the sub-box, around
+        the plain minimisers inside it, so that each seed's minimiser is inside too."""
+        clone = super().restricted(space)
+        if isinstance(clone, SyntheticFunction) and self.instance != "plain":
+            dims = list(space.values())
+            clone.instances = self.instances.on(
+                np.maximum([float(d.low) for d in dims], self.instances.low),
+                np.minimum([float(d.high) for d in dims], self.instances.high),
+                [[float(m[n]) for n in self._names] for m in clone.minimisers],
+            )
+        return clone
 
 
 class Branin(SyntheticFunction):
@@ -140,7 +313,11 @@ class ForresterOneOfTwo(SyntheticFunction):
     Where the minimiser falls between grid lines would otherwise decide the
     contest by luck, so each seed is an instance (as in COCO): x1 in [0, 1]
     maps to t = 0.8 x1 + s with s ~ U[0, 0.2] drawn from the seed, which keeps
-    the minimiser t* = 0.75725 inside and the optimum unchanged.
+    the minimiser t* = 0.75725 inside and the optimum unchanged. This scheme
+    predates the ``Instances`` of the other functions and is kept as its
+    ``instance=shift`` (the default), so its runs are unchanged;
+    ``instance=plain`` is t = x1 for every seed. A rotation would make x2
+    matter, which defeats the function's purpose, so ``rotate`` is refused.
     """
 
     name = "forrester-1of2"
@@ -148,10 +325,11 @@ class ForresterOneOfTwo(SyntheticFunction):
     #: argmin of (6t - 2)^2 sin(12t - 4) on [0, 1], bounded Brent to 1e-14.
     T_STAR = 0.7572487585232999
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, instance: str = "shift") -> None:
+        why = "a rotation would make x2 matter"
+        super().__init__(instance_option(instance, ("shift", "plain"), why))
         self.optimum = float(self.function(np.array([[self.T_STAR, 0.0]]))[0])
-        self.minimisers = ()
+        self.minimisers = ({"x1": self.T_STAR, "x2": 0.5},) if instance == "plain" else ()
 
     @staticmethod
     @lru_cache(maxsize=1024)
@@ -160,6 +338,8 @@ class ForresterOneOfTwo(SyntheticFunction):
         return float(np.random.default_rng([seed, 1012]).uniform(0.0, 0.2))
 
     def minimiser(self, seed: int) -> dict[str, float]:
+        if self.instance == "plain":
+            return {"x1": self.T_STAR, "x2": 0.5}
         return {"x1": (self.T_STAR - self.shift(seed)) / 0.8, "x2": 0.5}
 
     @staticmethod
@@ -167,11 +347,13 @@ class ForresterOneOfTwo(SyntheticFunction):
         t = X[:, 0]
         return (6 * t - 2) ** 2 * np.sin(12 * t - 4)
 
-    def evaluate(
-        self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
-    ) -> Evaluation:
-        t = 0.8 * float(config["x1"]) + self.shift(seed)
-        return Evaluation(float(self.function(np.array([[t, 0.0]]))[0]))
+    def values(self, X: np.ndarray, seed: int) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        t = X[:, 0] if self.instance == "plain" else 0.8 * X[:, 0] + self.shift(seed)
+        return self.function(t[:, None])
+
+    def restricted(self, space: Space) -> Objective:
+        return Objective.restricted(self, space)
 
 
 # Options
@@ -290,8 +472,8 @@ class Hartmann3(SyntheticFunction):
 class ScalableFunction(SyntheticFunction):
     """A function of any number of parameters ``x1..x{dims}``, all on one interval.
 
-    ``dims`` (default 2) is the option; the minimiser has ``minimiser_coordinate``
-    in every coordinate.
+    ``dims`` (default 2) and ``instance`` are the options; the plain function's
+    minimiser has ``minimiser_coordinate`` in every coordinate.
     """
 
     domain: ClassVar[tuple[float, float]]
@@ -300,9 +482,11 @@ class ScalableFunction(SyntheticFunction):
     #: Why ``dims`` must be at least ``min_dims`` (for the error message).
     why_min_dims: ClassVar[str] = "the number of parameters x1..x{dims}"
 
-    def __init__(self, dims: int = 2) -> None:
+    def __init__(self, dims: int = 2, instance: str = "shift") -> None:
         self.dims = int_option("dims", dims, self.min_dims, f"{self.name}: {self.why_min_dims}")
-        self._build((self.domain,) * self.dims, ((self.minimiser_coordinate,) * self.dims,))
+        self._build(
+            (self.domain,) * self.dims, ((self.minimiser_coordinate,) * self.dims,), instance
+        )
 
 
 class Rosenbrock(ScalableFunction):
@@ -416,10 +600,10 @@ FIXED_DIMENSION: dict[str, type[SyntheticFunction]] = {
 }
 
 
-def fixed_function(name: object) -> SyntheticFunction:
+def fixed_function(name: object, instance: str = "shift") -> SyntheticFunction:
     """The fixed-dimension synthetic function registered as ``name`` (option ``function``)."""
     if isinstance(name, str) and name in FIXED_DIMENSION:
-        return FIXED_DIMENSION[name]()
+        return FIXED_DIMENSION[name](instance)
     close = difflib.get_close_matches(str(name), list(FIXED_DIMENSION), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise ValueError(
@@ -439,15 +623,18 @@ class Embedded(Objective):
     grid spends its budget repeating the same few values of those. Options:
     ``function`` (a fixed-dimension function: branin, forrester,
     goldstein-price, hartmann3, hartmann6, six-hump-camel) and ``dims`` (the
-    total, at least k). x1..xk map linearly from [0, 1] onto the function's
-    domain; x{k+1}..x{dims} are ignored. The optimum is the function's; the
-    listed minimisers put the ignored parameters at 0.5.
+    total, at least k) and ``instance`` (the function's instances, see the
+    module). x1..xk map linearly from [0, 1] onto the function's domain;
+    x{k+1}..x{dims} are ignored. The optimum is the function's; the listed
+    minimisers (the plain function's) and ``minimiser(seed)`` put the ignored
+    parameters at 0.5.
     """
 
     name = "embedded"
 
-    def __init__(self, function: str = "branin", dims: int = 6) -> None:
-        self.base = fixed_function(function)
+    def __init__(self, function: str = "branin", dims: int = 6, instance: str = "shift") -> None:
+        self.instance = instance_option(instance)
+        self.base = fixed_function(function, self.instance)
         k = len(self.base.space)
         self.dims = int_option(
             "dims", dims, k, f"the first {k} parameters are the inputs of {function}"
@@ -467,15 +654,35 @@ class Embedded(Objective):
         return dict(zip(self._names, [*map(float, u), *[0.5] * (self.dims - self._k)]))
 
     def function(self, X: np.ndarray) -> np.ndarray:
-        """Values at the rows of ``X`` (shape (n, dims)), in [0, 1] coordinates."""
+        """The plain function's values at the rows of ``X`` (shape (n, dims)), in [0, 1] coordinates."""
         X = np.asarray(X, dtype=float)
         return self.base.function(self._low + X[:, : self._k] * self._span)
+
+    def values(self, X: np.ndarray, seed: int) -> np.ndarray:
+        """The values of the instance of ``seed`` at the rows of ``X`` (shape (n, dims))."""
+        X = np.asarray(X, dtype=float)
+        return self.base.values(self._low + X[:, : self._k] * self._span, seed)
+
+    def minimiser(self, seed: int) -> dict[str, Value]:
+        """A configuration where the instance of ``seed`` attains ``optimum``."""
+        return self._lift(self.base.minimiser(seed))
 
     def evaluate(
         self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
     ) -> Evaluation:
         x = np.array([[config[name] for name in self._names]], dtype=float)
-        return Evaluation(float(self.function(x)[0]))
+        return Evaluation(float(self.values(x, seed)[0]))
+
+    def restricted(self, space: Space) -> Objective:
+        """Searched over a sub-box: the function's instances are built on its image."""
+        clone = super().restricted(space)
+        assert isinstance(clone, Embedded)
+        dims = list(space.values())[: self._k]
+        low = self._low + np.array([float(d.low) for d in dims]) * self._span
+        high = self._low + np.array([float(d.high) for d in dims]) * self._span
+        box = Space({n: Float(lo, hi) for n, lo, hi in zip(self.base.space.names, low, high)})
+        clone.base = self.base.restricted(box)
+        return clone
 
 
 # Noise
@@ -497,18 +704,23 @@ class Noisy(Objective):
     """A fixed-dimension function plus Gaussian noise (sd: option noise), judged on its noiseless value.
 
     Options: ``function`` (branin, forrester, goldstein-price, hartmann3,
-    hartmann6, six-hump-camel) and ``noise`` (the standard deviation, in the
-    function's own units). The searcher sees f(x) + noise * N(0, 1); the draw
+    hartmann6, six-hump-camel), ``noise`` (the standard deviation, in the
+    function's own units) and ``instance`` (the function's instances, see the
+    module: f below is the instance of the seed). The searcher sees f(x) + noise * N(0, 1); the draw
     comes from a generator seeded by (seed, the bits of x), so an evaluation is
     reproducible, a repeated (x, seed) gives the same value, and seeds differ.
     ``extras["test"]`` is f(x), the value the report judges an incumbent by;
-    the optimum is f's. ``function`` (the method) is the noiseless f.
+    the optimum is f's. ``values(X, seed)`` is the noiseless f, ``function``
+    the noiseless plain function.
     """
 
     name = "noisy"
 
-    def __init__(self, function: str = "branin", noise: float = 0.1) -> None:
-        self.base = fixed_function(function)
+    def __init__(
+        self, function: str = "branin", noise: float = 0.1, instance: str = "shift"
+    ) -> None:
+        self.instance = instance_option(instance)
+        self.base = fixed_function(function, self.instance)
         if (
             isinstance(noise, bool)
             or not isinstance(noise, (int, float))
@@ -526,14 +738,28 @@ class Noisy(Objective):
         self.minimisers = self.base.minimisers
 
     def function(self, X: np.ndarray) -> np.ndarray:
-        """The noiseless values at the rows of ``X`` (shape (n, d))."""
+        """The plain function's noiseless values at the rows of ``X`` (shape (n, d))."""
         return self.base.function(np.asarray(X, dtype=float))
+
+    def values(self, X: np.ndarray, seed: int) -> np.ndarray:
+        """The noiseless values of the instance of ``seed`` at the rows of ``X``."""
+        return self.base.values(np.asarray(X, dtype=float), seed)
+
+    def minimiser(self, seed: int) -> dict[str, float]:
+        """A configuration where the noiseless instance of ``seed`` attains ``optimum``."""
+        return self.base.minimiser(seed)
+
+    def restricted(self, space: Space) -> Objective:
+        clone = super().restricted(space)
+        assert isinstance(clone, Noisy)
+        clone.base = self.base.restricted(space)
+        return clone
 
     def evaluate(
         self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
     ) -> Evaluation:
         x = np.array([[config[name] for name in self._names]], dtype=float)
-        clean = float(self.base.function(x)[0])
+        clean = float(self.base.values(x, seed)[0])
         noisy = clean + self.noise * float(noise_generator(seed, x).standard_normal())
         return Evaluation(noisy, extras={"test": clean})
 

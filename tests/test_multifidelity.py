@@ -30,7 +30,7 @@ def test_full_fidelity_is_the_base_function_and_shares_its_optimum(name, base):
 
 
 def test_branin_mf_matches_the_published_form():
-    objective = get_objective("branin-mf")
+    objective = get_objective("branin-mf[instance=plain]")
     for x1, x2, r in [(-5.0, 0.0, 1), (2.5, 7.5, 3), (9.0, 14.0, 9), (math.pi, 2.275, 27)]:
         value = objective.evaluate({"x1": x1, "x2": x2}, r, seed=0).value
         assert value == pytest.approx(branin_reference(x1, x2, r / 27), rel=1e-12)

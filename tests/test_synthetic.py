@@ -116,7 +116,7 @@ def test_an_evaluation_is_one_full_unit_of_budget(objective):
 # Optima
 
 
-@pytest.mark.parametrize("objective", [Branin(), Hartmann6()])
+@pytest.mark.parametrize("objective", [Branin(instance="plain"), Hartmann6(instance="plain")])
 def test_value_at_every_minimiser_is_the_optimum(objective):
     assert objective.minimisers
     for config in objective.minimisers:
@@ -201,13 +201,13 @@ def test_nothing_in_a_forrester_instance_goes_below_the_optimum(seed):
 
 
 def test_branin_matches_the_reference_formula():
-    branin = Branin()
+    branin = Branin(instance="plain")
     for x in box_points(branin, 5, seed=11):
         assert value_at(branin, x) == pytest.approx(branin_reference(*x), rel=1e-12, abs=1e-12)
 
 
 def test_hartmann6_matches_the_reference_formula():
-    hartmann = Hartmann6()
+    hartmann = Hartmann6(instance="plain")
     for x in box_points(hartmann, 5, seed=12):
         assert value_at(hartmann, x) == pytest.approx(hartmann6_reference(x), rel=1e-12, abs=1e-14)
 
@@ -224,8 +224,12 @@ def test_forrester_matches_the_reference_formula_on_the_shifted_axis(seed):
 
 def test_values_at_hand_checked_points():
     assert branin_reference(0.0, 0.0) == pytest.approx(56 - 5 / (4 * math.pi), rel=1e-14)
-    assert value_at(Branin(), (0.0, 0.0)) == pytest.approx(56 - 5 / (4 * math.pi), rel=1e-14)
-    assert value_at(Hartmann6(), [0.0] * 6) == pytest.approx(hartmann6_reference([0.0] * 6))
+    assert value_at(Branin(instance="plain"), (0.0, 0.0)) == pytest.approx(
+        56 - 5 / (4 * math.pi), rel=1e-14
+    )
+    assert value_at(Hartmann6(instance="plain"), [0.0] * 6) == pytest.approx(
+        hartmann6_reference([0.0] * 6)
+    )
     for t, expected in [(0.0, 4 * math.sin(-4.0)), (0.5, math.sin(2.0)), (1.0, 16 * math.sin(8.0))]:
         assert forrester_reference(t) == pytest.approx(expected, rel=1e-14)
         assert ForresterOneOfTwo.function(np.array([[t, 0.0]]))[0] == pytest.approx(
@@ -236,7 +240,7 @@ def test_values_at_hand_checked_points():
 # Vectorised function against evaluate
 
 
-@pytest.mark.parametrize("objective", [Branin(), Hartmann6()])
+@pytest.mark.parametrize("objective", [Branin(instance="plain"), Hartmann6(instance="plain")])
 def test_vectorised_function_agrees_with_evaluate(objective):
     X = box_points(objective, 20, seed=21)
     values = objective.function(X)
@@ -371,9 +375,14 @@ DOMAINS = {  # the usual domains, from the sources
     "styblinski-tang": (-5.0, 5.0),
 }
 
-FIXED = [Forrester(), Branin(), Hartmann6(), SixHumpCamel(), GoldsteinPrice(), Hartmann3()]
+# The plain functions (instance=plain: the published ones for every seed); their per-seed
+# instances are tested in test_instances.py.
+FIXED = [
+    cls(instance="plain")
+    for cls in (Forrester, Branin, Hartmann6, SixHumpCamel, GoldsteinPrice, Hartmann3)
+]
 SCALABLE_CLASSES = [Rosenbrock, Ackley, Rastrigin, Levy, StyblinskiTang]
-SCALABLE = [cls(dims=d) for cls in SCALABLE_CLASSES for d in (2, 5, 10)]
+SCALABLE = [cls(dims=d, instance="plain") for cls in SCALABLE_CLASSES for d in (2, 5, 10)]
 FUNCTIONS = FIXED + SCALABLE
 
 
@@ -550,28 +559,38 @@ def test_added_functions_match_the_reference_formulas(objective):
 
 
 def test_added_functions_at_hand_checked_points():
-    assert value_at(SixHumpCamel(), (1.0, 1.0)) == pytest.approx(4 - 2.1 + 1 / 3 + 1, rel=1e-14)
-    assert value_at(SixHumpCamel(), (0.0, 0.0)) == 0.0
-    assert value_at(GoldsteinPrice(), (0.0, 0.0)) == 600.0
-    assert value_at(GoldsteinPrice(), (0.0, -1.0)) == 3.0
+    assert value_at(SixHumpCamel(instance="plain"), (1.0, 1.0)) == pytest.approx(
+        4 - 2.1 + 1 / 3 + 1, rel=1e-14
+    )
+    assert value_at(SixHumpCamel(instance="plain"), (0.0, 0.0)) == 0.0
+    assert value_at(GoldsteinPrice(instance="plain"), (0.0, 0.0)) == 600.0
+    assert value_at(GoldsteinPrice(instance="plain"), (0.0, -1.0)) == 3.0
     for d in (2, 5, 10):
-        assert value_at(Rosenbrock(dims=d), [0.0] * d) == d - 1
-        assert value_at(Rastrigin(dims=d), [1.0] * d) == pytest.approx(d, rel=1e-14)
-        assert value_at(Ackley(dims=d), [1.0] * d) == pytest.approx(
+        assert value_at(Rosenbrock(dims=d, instance="plain"), [0.0] * d) == d - 1
+        assert value_at(Rastrigin(dims=d, instance="plain"), [1.0] * d) == pytest.approx(
+            d, rel=1e-14
+        )
+        assert value_at(Ackley(dims=d, instance="plain"), [1.0] * d) == pytest.approx(
             20 * (1 - math.exp(-0.2)), rel=1e-13
         )
-        assert value_at(Levy(dims=d), [-3.0] * d) == pytest.approx(
+        assert value_at(Levy(dims=d, instance="plain"), [-3.0] * d) == pytest.approx(
             (d - 1) * (1 + 10 * math.sin(1) ** 2) + 1, rel=1e-13
         )
-        assert value_at(StyblinskiTang(dims=d), [1.0] * d) == -5.0 * d
-        assert value_at(StyblinskiTang(dims=d), [0.0] * d) == 0.0
-    assert value_at(Hartmann3(), [0.0] * 3) == pytest.approx(hartmann3_reference([0.0] * 3))
+        assert value_at(StyblinskiTang(dims=d, instance="plain"), [1.0] * d) == -5.0 * d
+        assert value_at(StyblinskiTang(dims=d, instance="plain"), [0.0] * d) == 0.0
+    assert value_at(Hartmann3(instance="plain"), [0.0] * 3) == pytest.approx(
+        hartmann3_reference([0.0] * 3)
+    )
 
 
 def test_levy_and_styblinski_tang_are_defined_for_one_dimension():
-    assert value_at(Levy(dims=1), [1.0]) == 0.0
-    assert value_at(Levy(dims=1), [5.0]) == pytest.approx(levy_reference([5.0]), rel=1e-13)
-    assert value_at(StyblinskiTang(dims=1), [2.0]) == pytest.approx((16 - 64 + 10) / 2)
+    assert value_at(Levy(dims=1, instance="plain"), [1.0]) == 0.0
+    assert value_at(Levy(dims=1, instance="plain"), [5.0]) == pytest.approx(
+        levy_reference([5.0]), rel=1e-13
+    )
+    assert value_at(StyblinskiTang(dims=1, instance="plain"), [2.0]) == pytest.approx(
+        (16 - 64 + 10) / 2
+    )
 
 
 # Bad options
@@ -623,7 +642,7 @@ def test_bad_options_raise_value_error_from_the_constructor():
 # Embedded: low effective dimensionality
 
 EMBEDDED = [
-    Embedded(function=name, dims=dims)
+    Embedded(function=name, dims=dims, instance="plain")
     for name, dims in [
         ("branin", 6),
         ("branin", 2),
@@ -689,8 +708,8 @@ def test_embedded_optimum_is_attained_at_the_mapped_minimiser(objective):
 
 
 def test_embedded_forrester_is_the_unshifted_one_of_many():
-    objective = get_objective("embedded[function=forrester,dims=6]")
-    assert objective.label == "embedded[dims=6,function=forrester]"
+    objective = get_objective("embedded[function=forrester,dims=6,instance=plain]")
+    assert objective.label == "embedded[dims=6,function=forrester,instance=plain]"
     assert len(objective.space) == 6
     assert objective.optimum == ForresterOneOfTwo().optimum
     assert objective.minimisers == (
@@ -730,14 +749,14 @@ def test_noisy_is_reproducible_per_config_and_seed():
 
 
 def test_noisy_test_value_is_the_noiseless_function():
-    objective = Noisy(function="branin", noise=0.1)
+    objective = Noisy(function="branin", noise=0.1, instance="plain")
     for x in box_points(objective, 10, seed=71):
         evaluation = objective.evaluate(config_of(objective, x), seed=4)
         assert evaluation.extras["test"] == pytest.approx(branin_reference(*x), rel=1e-12)
         assert evaluation.value != evaluation.extras["test"]
-    assert objective.optimum == Branin().optimum
-    assert objective.minimisers == Branin().minimisers
-    assert objective.space == Branin().space
+    assert objective.optimum == Branin(instance="plain").optimum
+    assert objective.minimisers == Branin(instance="plain").minimisers
+    assert objective.space == Branin(instance="plain").space
     for config in objective.minimisers:
         assert objective.evaluate(config, seed=9).extras["test"] == pytest.approx(
             objective.optimum, abs=1e-12
@@ -760,7 +779,7 @@ def test_noise_is_gaussian_with_mean_zero_and_sd_noise(function, noise):
 
 
 def test_noiseless_noisy_is_the_function():
-    objective = get_objective("noisy[function=six-hump-camel,noise=0]")
+    objective = get_objective("noisy[function=six-hump-camel,noise=0,instance=plain]")
     for x in box_points(objective, 5, seed=73):
         evaluation = objective.evaluate(config_of(objective, x), seed=1)
         assert evaluation.value == evaluation.extras["test"]
@@ -774,7 +793,8 @@ def test_the_loop_records_the_noiseless_value_of_the_incumbent():
     for config, value, recorded in zip(trace.configs, trace.value, trace.incumbent_test):
         if value < best:
             best, incumbent = value, config
-        assert recorded == objective.function(np.array([list(incumbent.values())]))[0]
+        # the noiseless value of the instance of the run's seed
+        assert recorded == objective.values(np.array([list(incumbent.values())]), seed=0)[0]
     assert trace.meta["optimum"] == Branin().optimum
 
 
