@@ -1,6 +1,7 @@
 """The one loop: rows, timing, failures, budget and contract enforcement."""
 
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -71,9 +72,17 @@ def test_best_is_the_running_minimum_and_its_test_value_follows():
 
 
 def test_each_step_is_timed():
-    frame = run(Scripted, Quadratic(), 0, 5).to_frame()
+    class Sleepy(Quadratic):
+        def evaluate(self, config, fidelity=None, *, seed):
+            time.sleep(0.003)
+            return super().evaluate(config, fidelity, seed=seed)
+
+    frame = run(Scripted, Sleepy(), 0, 5).to_frame()
     for column in ("t_ask", "t_eval", "t_tell"):
         assert (frame[column] >= 0).all() and (frame[column] < 1).all()
+    # measured, not zeros: the evaluation sleeps 3 ms, and ask and tell take some time
+    assert (frame["t_eval"] >= 0.003).all()
+    assert frame["t_ask"].sum() > 0 and frame["t_tell"].sum() > 0
 
 
 def test_raising_and_non_finite_objectives_are_failed_trials_that_cost_budget():
@@ -171,3 +180,21 @@ def test_runs_by_name_reproduce_exactly():
 def test_variant_options_reach_the_strategy_and_name_the_rows():
     frame = run("random[scale=linear]", "branin", 0, 3).to_frame()
     assert frame["strategy"].unique().tolist() == ["random[scale=linear]"]
+    # the option reaches the strategy: a cube of 6 linear scales samples differently
+    objective = MixedLogSpace()
+    linear = run("random[scale=linear]", objective, 0, 20).configs
+    default = run("random", objective, 0, 20).configs
+    assert np.mean([c["lr"] > 0.1 for c in linear]) > 0.6
+    assert np.mean([c["lr"] > 0.1 for c in default]) < 0.4
+
+
+class MixedLogSpace(Objective):
+    """A learning rate on a log scale over five decades."""
+
+    name = "log-lr"
+
+    def __init__(self):
+        self.space = Space({"lr": Float(1e-5, 1.0, "log")})
+
+    def evaluate(self, config, fidelity=None, *, seed):
+        return Evaluation(config["lr"])
