@@ -28,6 +28,7 @@ import ast
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -327,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     started = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("mutate.py: terminated"))  # copies removed
     jobs = max(1, args.jobs)
     copies = [make_copy() for _ in range(jobs)]
     try:

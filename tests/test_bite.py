@@ -367,10 +367,16 @@ def test_random_scale_linear_samples_the_learning_rate_linearly():
     assert np.mean(np.array(lr) > 0.1) < 0.35  # log: 20% above 0.1
 
 
-def test_coarse_to_fine_zoom_shrinks_the_boxes_by_that_factor():
-    assert _proposals("coarse-to-fine[zoom=0.25]", budget=30) != _proposals(
-        "coarse-to-fine", budget=30
-    )
+def test_coarse_to_fine_zoom_sets_how_tight_the_last_stage_is():
+    space = MixedObjective().space
+
+    def spread(zoom):
+        last = [c for c, _ in _proposals(f"coarse-to-fine[zoom={zoom}]", budget=40)][-8:]
+        return float(np.ptp([space.to_unit(c) for c in last], axis=0).mean())
+
+    tight, default = spread(0.25), spread(0.5)
+    # boxes shrink by zoom per stage: a quarter is about half as wide as a half
+    assert 0.3 < tight / default < 0.75, (tight, default)
 
 
 #: A different valid value for every option of every strategy, with the
@@ -669,7 +675,7 @@ def test_holm_helpers_by_hand():
     assert stats.seeds_needed(1, alpha=0.5) == 3  # 2/8 < 0.5 <= 2/4
 
 
-def test_a_small_clear_effect_is_supported_and_two_pairs_get_a_bootstrap_interval():
+def test_verdict_small_clear_effect_is_supported_and_two_pairs_get_a_bootstrap_interval():
     small = paired_verdict("w", [1.0] * 6, [1.2, 1.3, 1.4, 1.5, 1.6, 1.7], unit="u")
     assert small.holds == "supported" and 0 < small.ci_low < 1
     two = paired_verdict("w", [0.0, 0.0], [1.0, 2.0], unit="u")
@@ -677,7 +683,7 @@ def test_a_small_clear_effect_is_supported_and_two_pairs_get_a_bootstrap_interva
     assert "Holm" not in small.sentence() and small.family == 1
 
 
-def test_holm_cases_adjust_the_family_and_say_so():
+def test_verdict_holm_cases_adjust_the_family_and_say_so():
     from bench.report.verdict import holm_cases
 
     clear = paired_verdict("w", [1.0] * 6, [2.0, 2.1, 2.2, 2.3, 2.4, 2.5], unit="u")
@@ -777,3 +783,16 @@ def test_skopt_initial_design_counts_asks_before_n_initial_points_are_told():
     # as the worst so far, so the third told value comes with the fourth ask
     assert strategy.initial_design == 4
     assert strategy.optimizer.yi == [1.0, 2.0, 2.0, 3.0, 4.0]
+
+
+def test_verdict_sentence_in_full_and_a_significant_test_with_an_interval_over_zero():
+    clear = paired_verdict("w", [1.0] * 6, [2.0, 2.1, 2.2, 2.3, 2.4, 2.5], unit="u")
+    assert clear.sentence() == (
+        "Supported: w (median effect +1.25 u [95% CI +1.05, +1.45], "
+        "Wilcoxon p = 0.031, 6 paired seeds)."
+    )
+    # ten wins of 0.5 and six losses of 0.01: the signed ranks are clear (p ~ 0.012),
+    # but the interval of the median reaches below 0, so neither side is claimed
+    mixed = paired_verdict("w", np.zeros(16), [-0.01] * 6 + [0.5] * 10, unit="u")
+    assert mixed.p_value < 0.05 and mixed.ci_low < 0 < mixed.ci_high < 1
+    assert mixed.holds == "inconclusive"
