@@ -8,22 +8,26 @@ random initial design simply continues).
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from skopt import Optimizer
 from skopt.space import Categorical as SkCategorical
-from skopt.space import Dimension, Integer, Real
+from skopt.space import Dimension, Real
 
-from bench import Budget, Categorical, Fidelity, Float, Space, Strategy, Suggestion
+from bench import Budget, Categorical, Fidelity, Float, Int, Space, Strategy, Suggestion
 from bench.space import Config
 from strategies._options import integer
 
 
 def skopt_dimensions(space: Space) -> list[Dimension]:
     """The space as skopt dimensions; ``log1m`` floats are searched as t = 1 - x
-    with a log-uniform prior."""
+    with a log-uniform prior. An ``Int`` is searched as the real interval
+    [low - 0.5, high + 0.5] (log-uniform on a log scale) and rounded, as
+    ``bench.space.Int`` maps it: skopt's own ``Integer`` rounds a draw over
+    [low, high], which gives each bound half the share of the other integers."""
     out: list[Dimension] = []
     for name, dim in space.items():
         if isinstance(dim, Categorical):
@@ -36,7 +40,7 @@ def skopt_dimensions(space: Space) -> list[Dimension]:
                 out.append(Real(dim.low, dim.high, prior=prior, name=name))
         else:
             prior = "log-uniform" if dim.scale == "log" else "uniform"
-            out.append(Integer(dim.low, dim.high, prior=prior, name=name))
+            out.append(Real(dim.low - 0.5, dim.high + 0.5, prior=prior, name=name))
     return out
 
 
@@ -44,8 +48,12 @@ def decode(space: Space, point: Sequence[Any]) -> Config:
     """The configuration of a point skopt asked for (Python types, in bounds)."""
     values = {}
     for (name, dim), value in zip(space.items(), point):
-        flipped = isinstance(dim, Float) and dim.scale == "log1m"
-        values[name] = 1.0 - value if flipped else value
+        if isinstance(dim, Int):
+            values[name] = min(max(math.floor(value + 0.5), dim.low), dim.high)
+        elif isinstance(dim, Float) and dim.scale == "log1m":
+            values[name] = 1.0 - value
+        else:
+            values[name] = value
     return space.coerce(values)
 
 

@@ -318,12 +318,6 @@ def test_wrapper_spaces_sample_what_each_scale_means(library):
         _check_integer_shares(frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by this test: skopt's Integer(low, high) rounds a draw over [low, high], "
-    "so each bound gets half a share (1/8, not 1/5, on Int(1, 5)); strategies/skopt_bo.py "
-    "should map an Int as bench.space.Int does, over [low - 0.5, high + 0.5]",
-)
 def test_skopt_integers_get_equal_shares():
     _check_integer_shares(_sampled("skopt"))
 
