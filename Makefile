@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick lessons publish report test lint tamper perf-loop perf-wrappers perf-objectives perf-scale lock clean
+.PHONY: setup bench quick lessons publish report test lint mutate tamper perf-loop perf-wrappers perf-objectives perf-scale lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ test: $(STAMP)  ## the test suite, one worker per core
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+mutate: $(STAMP)  ## mutation check: the tests must kill >= 90% of the mutants of the loop, budget, report statistics and wrappers (~17 min on 2 cores)
+	$(BIN)/python scripts/mutate.py --jobs 2
 
 tamper: $(STAMP)  ## tamper with a results folder and a copy of the code; show that each tamper is noticed
 	$(BIN)/python scripts/tamper.py
