@@ -306,7 +306,7 @@ def test_the_registry_has_both_and_the_variant_says_what_it_is():
     registry = default_registry()
     assert registry.strategy("bohb")[1] is BOHB
     assert registry.strategy("bohb-tpe")[1] is BOHBTPE
-    assert BOHBTPE.describe().startswith("BOHB variant: Hyperband whose new configurations come")
+    assert BOHBTPE.describe().startswith("BOHB variant, not the paper's: Hyperband drawing")
     assert "Falkner et al. 2018" in BOHB.describe() and "HpBandSter" in BOHB.describe()
     variant, _ = registry.strategy("bohb[top_n_percent=20,num_samples=32]")
     assert dict(variant.options) == {"top_n_percent": 20, "num_samples": 32}

@@ -331,7 +331,10 @@ def test_a_single_seed_reads_in_the_singular_and_claims_no_interval(tmp_path):
         "f (budget 4, 1 seed): tpe has the lowest median regret, 6.75 (a single seed: no interval)"
         in (summary)
     )
-    assert "With 1 paired seed the smallest possible p-value is 1" in summary
+    assert (
+        "With 1 paired seed and 1 comparison the smallest possible Holm-adjusted p-value is 1"
+        in summary
+    )
 
 
 def test_curves_of_a_single_budget_point_are_drawn_as_markers(tmp_path, monkeypatch):
