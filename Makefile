@@ -48,10 +48,10 @@ lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff format --check .
 
 mutate: $(STAMP)  ## mutation check: the tests must kill >= 90% of the mutants of the loop, budget, report statistics and wrappers (~17 min on 2 cores)
-	$(BIN)/python scripts/mutate.py --jobs 2
+	$(BIN)/python scripts/mutate.py --jobs 2 --out results/published/mutate.md
 
 tamper: $(STAMP)  ## tamper with a results folder and a copy of the code; show that each tamper is noticed
-	$(BIN)/python scripts/tamper.py
+	$(BIN)/python scripts/tamper.py --out results/published/tamper.md
 
 perf-loop: $(STAMP)  ## the loop's overhead and random search's cost per trial vs a bare numpy loop
 	$(BIN)/python benchmarks/perf_loop.py

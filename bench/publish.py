@@ -165,7 +165,17 @@ def collect(results: Path) -> dict[str, Any]:
     claims = {name: suite_claims(results / name) for name in SUITES}
     claims["random-vs-grid"]["verdicts"] = grid_verdicts(results / "random-vs-grid")
     claims["lessons"] = json.loads(lessons.read_text())
+    claims["harness"] = {name: _output(results / "published" / f"{name}.md") for name in HARNESS}
     return claims
+
+
+#: The harness checks whose output the README shows: ``make mutate`` and
+#: ``make tamper`` write it to ``results/published/<name>.md``.
+HARNESS = ("mutate", "tamper")
+
+
+def _output(path: Path) -> str | None:
+    return path.read_text() if path.is_file() else None
 
 
 def publish(results: str | Path, readme: str | Path, published: str | Path) -> list[Path]:
@@ -239,10 +249,11 @@ def check(text: str, claims: Mapping[str, Any]) -> list[str]:
 
 def render_blocks(claims: Mapping[str, Any]) -> dict[str, str]:
     """Each generated block's Markdown, from the claims alone."""
-    from bench.publish_text import default_caption, grid_caption, lesson_list
+    from bench.publish_text import command_output, default_caption, grid_caption, lesson_list
 
     return {
         "default-caption": default_caption(claims["default"]),
         "random-vs-grid-caption": grid_caption(claims["random-vs-grid"]),
         "lessons": lesson_list(claims["lessons"]),
+        **{name: command_output(name, claims.get("harness", {}).get(name)) for name in HARNESS},
     }

@@ -117,3 +117,10 @@ def _case(case: Mapping[str, Any]) -> str:
         f"[95% CI {_g(case['ci_low'])}, {_g(case['ci_high'])}], "
         f"Holm-adjusted p = {_g(case['p'])}{adjusted}, {case['pairs']} pairs"
     )
+
+
+def command_output(name: str, text: str | None) -> str:
+    """What ``make <name>`` wrote, as it wrote it (or how to produce it)."""
+    if text is None:
+        return f"(not measured yet: run `make {name}`, then `make publish`)\n"
+    return text

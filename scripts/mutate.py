@@ -317,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=TIMEOUT)
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once")
     parser.add_argument("--list", action="store_true", help="only list the mutants")
+    parser.add_argument(
+        "--out", type=Path, help="also write the table as Markdown here (make publish shows it)"
+    )
     args = parser.parse_args(argv)
 
     mutants = [m for module in args.modules for m in sample(module, args.max_per_module, args.seed)]
@@ -360,7 +363,34 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for root in copies:
             shutil.rmtree(root, ignore_errors=True)
-    return report(results, args.modules, time.monotonic() - started)
+    wall = time.monotonic() - started
+    if args.out:
+        args.out.write_text(markdown(results, args.modules, wall))
+    return report(results, args.modules, wall)
+
+
+def markdown(results: list[tuple[Mutant, str]], modules: list[str], wall: float) -> str:
+    """The result table in Markdown, one row per module and a total."""
+    lines = [
+        "| module | mutants | equivalent | killed | survived |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    total = killed_total = 0
+    for module in modules:
+        rows = [(m, o) for m, o in results if m.module == module]
+        counted = [o for m, o in rows if m.key not in EQUIVALENT]
+        killed = sum(o != "passed" for o in counted)
+        total, killed_total = total + len(counted), killed_total + killed
+        lines.append(
+            f"| `{module}` | {len(rows)} | {len(rows) - len(counted)} | {killed} | "
+            f"{len(counted) - killed} |"
+        )
+    rate = killed_total / total if total else 1.0
+    lines.append(
+        f"\nKilled {killed_total} of {total} mutants ({rate:.1%}; equivalent mutants left out, "
+        f"a timeout counts as killed) in {wall / 60:.0f} min."
+    )
+    return "\n".join(lines) + "\n"
 
 
 def report(results: list[tuple[Mutant, str]], modules: list[str], wall: float) -> int:

@@ -12,6 +12,7 @@ any tamper went unnoticed.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -186,7 +187,12 @@ def narrow_budget(box: Sandbox) -> Check:
     )
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out", type=Path, help="also write the table here (make publish shows it)"
+    )
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tunebench-tamper-") as where:
         box = Sandbox(Path(where))
         first = box.run()
@@ -195,14 +201,16 @@ def main() -> int:
             return 1
         checks = [check(box, name, tamper) for name, tamper in tampers(box)]
         checks += [corrupt_manifest(box), narrow_budget(box)]
-    sys.stdout.write(
-        "| tamper | `report` says | `run` does | noticed |\n| --- | --- | --- | --- |\n"
-    )
+    lines = ["| tamper | `report` says | `run` does | noticed |", "| --- | --- | --- | --- |"]
     for c in checks:
         cells = [c.tamper, c.report, c.run, "yes" if c.detected else "NO"]
-        sys.stdout.write("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |\n")
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     missed = [c.tamper for c in checks if not c.detected]
-    sys.stdout.write(f"\n{len(checks) - len(missed)} of {len(checks)} tampers noticed\n")
+    lines.append(f"\n{len(checks) - len(missed)} of {len(checks)} tampers noticed")
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    if args.out:
+        args.out.write_text(text)
     return 1 if missed else 0
 
 

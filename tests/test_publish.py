@@ -143,7 +143,7 @@ def test_publish_from_stored_runs_then_check(tmp_path):
     readme.write_text(
         "".join(
             f"<!-- generated:{n} -->\n<!-- /generated:{n} -->\n"
-            for n in ("default-caption", "random-vs-grid-caption", "lessons")
+            for n in ("default-caption", "random-vs-grid-caption", "lessons", "mutate", "tamper")
         )
     )
     publish(results, readme, results / "published")
@@ -154,6 +154,7 @@ def test_publish_from_stored_runs_then_check(tmp_path):
     assert claims["default"]["grids"]["grid"]["branin-mf"] == "4 x 2"
     assert "`random` vs `grid[placement=bounds]`" in text
     assert (results / "published" / "default-best-vs-budget.png").stat().st_size > 1000
+    assert "(not measured yet: run `make tamper`, then `make publish`)" in text
     assert main(["publish", "--results", str(results), "--readme", str(readme), "--check"]) == 0
     readme.write_text(text.replace("supported", "contradicted"))
     assert main(["publish", "--results", str(results), "--readme", str(readme), "--check"]) == 1
