@@ -65,6 +65,32 @@ def test_failed_trials_do_not_end_optunas_start_up():
     assert trace.meta["initial_design"] == 5
 
 
+def test_a_failure_told_to_skopt_counts_once_towards_its_initial_points():
+    """skopt is told a failure as the worst value so far (one point, like a success):
+    with 4 initial points, a success, a failure and two successes end the start-up
+    after the 4th ask; a failure before any success is not told and extends it."""
+    from bench import Evaluation, Float, Objective, Space
+
+    class FailsAt(Objective):
+        name = "fails-at"
+        space = Space({"x": Float(0.0, 1.0)})
+        optimum = None
+
+        def __init__(self, failing):
+            self.failing, self.calls = failing, 0
+
+        def evaluate(self, config, fidelity=None, *, seed):
+            self.calls += 1
+            if self.calls in self.failing:
+                raise RuntimeError("fails")
+            return Evaluation(float(config["x"]))
+
+    told = run("rf-skopt[n_initial_points=4]", FailsAt({2}), seed=0, budget=8)
+    assert told.meta["initial_design"] == 4
+    untold = run("rf-skopt[n_initial_points=4]", FailsAt({1}), seed=0, budget=8)
+    assert untold.meta["initial_design"] == 5
+
+
 def test_the_report_flags_runs_that_never_left_their_initial_design(tmp_path):
     suite = tmp_path / "design.toml"
     suite.write_text(
