@@ -16,7 +16,9 @@ from typing import Literal
 
 import pytest
 
-from bench.registry import Registry, RegistryError
+from bench.registry import Registry, RegistryError, default_registry
+from bench.strategy import Strategy
+from bench.variant import parse_variant
 
 Outcome = Literal["pass", "fail", "skip"]
 #: Each check gets its own test module name: pytest caches imported test modules.
@@ -25,10 +27,10 @@ _COUNTER = itertools.count()
 TEST_MODULE = """
 import pytest
 
-from bench.registry import default_registry
+from bench.check import contract_strategy
 from bench.testing import StrategyContract
 
-STRATEGY = default_registry({plugins!r}).strategy({name!r})[1]
+STRATEGY = contract_strategy({name!r}, {plugins!r})
 
 
 class TestContract(StrategyContract):
@@ -77,6 +79,25 @@ def _reason(report: pytest.TestReport) -> str:
     return "\n".join(lines[:6])
 
 
+def contract_strategy(name: str, plugins: tuple[str, ...] = ()) -> type[Strategy]:
+    """The class the contract checks for ``name``: the registered class, or for a
+    variant (``random[scale=linear]``) a subclass with the variant's options
+    bound, so every check runs the variant and not the plain strategy."""
+    variant, cls = default_registry(plugins).strategy(name)
+    if not variant.options:
+        return cls
+    options = dict(variant.options)
+
+    def __init__(self, space, **kwargs):
+        cls.__init__(self, space, **{**options, **kwargs})
+
+    bound = type(
+        cls.__name__, (cls,), {"__init__": __init__, "__doc__": cls.__doc__, "name": cls.name}
+    )
+    bound.__module__ = cls.__module__
+    return bound
+
+
 def strategies_to_check(target: str, registry: Registry) -> list[str]:
     """The strategy names ``target`` means: a registered name, or every strategy
     defined in a plugin file (``path.py``, which ``registry`` must have loaded)."""
@@ -86,8 +107,8 @@ def strategies_to_check(target: str, registry: Registry) -> list[str]:
         if not names:
             raise RegistryError(f"{target} defines no Strategy subclass with a `name`")
         return sorted(names)
-    registry.resolve("strategy", target)
-    return [target]
+    variant, _ = registry.resolve("strategy", target)
+    return [str(variant)]
 
 
 def check_strategy(name: str, plugins: tuple[str, ...], *, model_based: bool) -> list[CheckResult]:
@@ -106,6 +127,11 @@ def check_strategy(name: str, plugins: tuple[str, ...], *, model_based: bool) ->
         if not collector.results:
             raise RegistryError(f"the contract could not run on {name!r} (pytest status {status})")
         return collector.results
+
+
+def source_of(name: str, registry: Registry) -> str:
+    """Where the strategy of ``name`` (a variant included) comes from."""
+    return registry.strategies[parse_variant(name).name].source
 
 
 def render(name: str, source: str, results: list[CheckResult]) -> str:

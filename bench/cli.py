@@ -353,7 +353,7 @@ def cmd_new_strategy(args: argparse.Namespace) -> int:
 
 
 def cmd_check_strategy(args: argparse.Namespace) -> int:
-    from bench.check import check_strategy, render, strategies_to_check
+    from bench.check import check_strategy, render, source_of, strategies_to_check
 
     plugins = [*args.plugin]
     if args.target.endswith(".py"):
@@ -367,7 +367,7 @@ def cmd_check_strategy(args: argparse.Namespace) -> int:
     failed = False
     for name in strategies_to_check(args.target, registry):
         results = check_strategy(name, plugins_resolved, model_based=args.model_based)
-        sys.stdout.write(render(name, registry.strategies[name].source, results) + "\n")
+        sys.stdout.write(render(name, source_of(name, registry), results) + "\n")
         failed = failed or any(r.outcome == "fail" for r in results)
     return 1 if failed else 0
 

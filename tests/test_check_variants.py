@@ -1,0 +1,39 @@
+"""check-strategy on a plain install and on variant names (issue 14, items 1 and 2)."""
+
+import tomllib
+from pathlib import Path
+
+from bench.check import check_strategy, contract_strategy, source_of
+from bench.cli import main
+from bench.registry import default_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_pytest_is_a_runtime_dependency_not_only_a_dev_extra():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(dep.startswith("pytest>") for dep in project["dependencies"])
+
+
+def test_a_variant_binds_its_options_and_keeps_the_name():
+    cls = contract_strategy("grid[placement=bounds]")
+    assert cls.__dict__["name"] == "grid"
+    from bench import Budget, Float, Space
+
+    grid = cls(Space({"x": Float(0.0, 1.0)}), seed=0, budget=Budget(3))
+    assert sorted(grid.ask().config["x"] for _ in range(3)) == [0.0, 0.5, 1.0]
+    assert source_of("grid[placement=bounds]", default_registry()) == "module strategies.grid"
+
+
+def test_check_strategy_runs_the_variant_not_the_plain_strategy():
+    """A wrong option value must fail the contract: proof the options reach the class."""
+    results = check_strategy("random[scale=foo]", (), model_based=False)
+    failed = [r for r in results if r.outcome == "fail"]
+    assert failed and "scale must be linear, log or log1m, got 'foo'" in failed[0].reason
+
+
+def test_check_strategy_accepts_a_variant_name(capsys):
+    assert main(["check-strategy", "random[scale=linear]"]) == 0
+    out = capsys.readouterr().out
+    assert "strategy 'random[scale=linear]' (module strategies.random_search)" in out
+    assert "the strategy meets the contract" in out
