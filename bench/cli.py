@@ -410,6 +410,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_options(out: Any, cls: type) -> None:
+    from bench.listing import options_of
+
+    options = options_of(cls)
+    if options:
+        out.write(f"  {'':<18} options: {', '.join(options)}\n")
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     registry: Registry = default_registry(tuple(str(Path(p).resolve()) for p in args.plugin))
     what = args.what
@@ -418,6 +426,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         out.write("strategies:\n")
         for name, entry in sorted(registry.strategies.items()):
             out.write(f"  {name:<18} {entry.description}\n")
+            _write_options(out, entry.target)
     if what in (None, "objectives"):
         out.write(
             f"objectives:\n  {'name':<18} {'dims':>4} {'optimum':>22}  {'fidelity':<18} about\n"
@@ -435,6 +444,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 f"  {name:<18} {len(objective.space):>4} {optimum:>22}  {span:<18} "
                 f"{entry.description}\n"
             )
+            _write_options(out, entry.target)
     if what in (None, "suites"):
         out.write("suites:\n")
         for name in available_suites():

@@ -3,6 +3,7 @@ and a test file that runs the shared contract on it."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 from string import Template
@@ -110,10 +111,24 @@ class ScaffoldError(ValueError):
     """A name or folder that ``new-strategy`` cannot use."""
 
 
+def plugin_module(name: str) -> str:
+    """The module name of a new plugin ``name``: ``my-search`` -> ``my_search``,
+    or ``dehb_strategy`` where ``dehb`` is an importable module (an installed
+    package such as the library the plugin wraps), which the file would
+    otherwise shadow for every import from its folder."""
+    module = name.replace("-", "_")
+    try:
+        taken = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        taken = True
+    return f"{module}_strategy" if taken else module
+
+
 def new_strategy(name: str, folder: Path, registry: Registry) -> list[Path]:
     """Write ``<module>.py`` (the strategy) and ``test_<module>.py`` into ``folder``
     and return them; refuse a name that is not kebab-case, one that is taken,
-    and any file that already exists."""
+    and any file that already exists. The module name never shadows an
+    importable module (``plugin_module``)."""
     if not NAME.match(name):
         raise ScaffoldError(
             f"strategy name {name!r}: use kebab-case, lowercase letters, digits and '-' "
@@ -124,7 +139,7 @@ def new_strategy(name: str, folder: Path, registry: Registry) -> list[Path]:
             f"a strategy named {name!r} exists already ({registry.strategies[name].source}); "
             "choose another name"
         )
-    module = name.replace("-", "_")
+    module = plugin_module(name)
     strategy_file = folder / f"{module}.py"
     test_file = folder / f"test_{module}.py"
     existing = [str(p) for p in (strategy_file, test_file) if p.exists()]

@@ -37,3 +37,32 @@ def test_check_strategy_accepts_a_variant_name(capsys):
     out = capsys.readouterr().out
     assert "strategy 'random[scale=linear]' (module strategies.random_search)" in out
     assert "the strategy meets the contract" in out
+
+
+# --- issue 14 item 4: a scaffold never shadows an importable module -----------------
+
+
+def test_a_plugin_named_like_an_installed_package_gets_another_file_name(tmp_path):
+    from bench.scaffold import new_strategy, plugin_module
+
+    assert plugin_module("my-search") == "my_search"
+    assert plugin_module("optuna") == "optuna_strategy"  # an installed package
+    assert plugin_module("json") == "json_strategy"  # a standard-library module
+    written = new_strategy("optuna", tmp_path, default_registry())
+    assert [p.name for p in written] == ["optuna_strategy.py", "test_optuna_strategy.py"]
+
+
+# --- issue 14 item 6: `list` shows options with types and defaults -------------------
+
+
+def test_list_shows_each_option_with_its_type_and_default(capsys):
+    from bench.listing import options_of
+
+    assert options_of(default_registry().strategy("grid")[1]) == [
+        "shuffle: bool = True",
+        "placement: str = 'centres'",
+    ]
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "options: n_startup_trials: int = 10, n_ei_candidates: int = 24" in out
+    assert "options: dims: int = 2, instance: str = 'shift'" in out  # ackley, an objective
