@@ -349,6 +349,17 @@ def _check_size(suite: Suite, where: str) -> list[str]:
     ]
 
 
+def plugin_hint(error: RegistryError, kind: str) -> str:
+    """For an unknown name with no close match, where a plugin's name comes from."""
+    text = str(error)
+    if not text.startswith(f"unknown {kind}") or "did you mean" in text:
+        return ""
+    return (
+        f"; if it is a plugin, pass its file with --plugin path/to/file.py (or install the "
+        f"package that registers it under tunebench.{'strategies' if kind == 'strategy' else 'objectives'})"
+    )
+
+
 def _resolve_objectives(
     suite: Suite, registry: Registry, where: str, errors: list[str]
 ) -> dict[str, Objective]:
@@ -360,7 +371,7 @@ def _resolve_objectives(
         try:
             variant, objective = registry.objective(text)
         except RegistryError as exc:
-            errors.append(f"{where}, key 'objectives': {exc}")
+            errors.append(f"{where}, key 'objectives': {exc}{plugin_hint(exc, 'objective')}")
             continue
         twin = _twin(text, variant, type(objective), seen, "objective")
         if twin:
@@ -391,7 +402,7 @@ def _resolve_strategies(
         try:
             variant, target = registry.strategy(text)
         except RegistryError as exc:
-            errors.append(f"{where}, key 'strategies': {exc}")
+            errors.append(f"{where}, key 'strategies': {exc}{plugin_hint(exc, 'strategy')}")
             continue
         twin = _twin(text, variant, target, seen, "strategy")
         if twin:

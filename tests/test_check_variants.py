@@ -66,3 +66,14 @@ def test_list_shows_each_option_with_its_type_and_default(capsys):
     out = capsys.readouterr().out
     assert "options: n_startup_trials: int = 10, n_ei_candidates: int = 24" in out
     assert "options: dims: int = 2, instance: str = 'shift'" in out  # ackley, an objective
+
+
+def test_an_unknown_name_with_no_close_match_suggests_plugin(tmp_path, caplog):
+    suite = tmp_path / "s.toml"
+    suite.write_text('strategies = ["dehb"]\nobjectives = ["branin"]\nseeds = 1\nbudget = 2\n')
+    assert main(["run", str(suite), "--results", str(tmp_path / "r")]) == 2
+    assert "unknown strategy 'dehb'; if it is a plugin, pass its file with --plugin" in caplog.text
+    suite.write_text('strategies = ["rando"]\nobjectives = ["branin"]\nseeds = 1\nbudget = 2\n')
+    caplog.clear()
+    assert main(["run", str(suite), "--results", str(tmp_path / "r")]) == 2
+    assert "did you mean 'random'?" in caplog.text and "--plugin" not in caplog.text
