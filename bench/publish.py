@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from bench.report.designs import design_sentences, never_left
+from bench.report.lessons import random_vs_grid
+from bench.report.lessons_report import SUITES as LESSON_SUITES
 from bench.report.metrics import (
     add_regret,
     final_rows,
@@ -29,10 +31,9 @@ from bench.report.metrics import (
     incumbent_curves,
     references,
 )
-from bench.report.stored import load
+from bench.report.stored import Stored, load
 from bench.report.summary import summarise
 from bench.report.tables import final_table, overall_table
-from bench.report.verdict import paired_verdict
 
 #: The suites whose results the README shows, and the lessons page.
 SUITES = ("default", "random-vs-grid")
@@ -52,10 +53,8 @@ def suite_claims(root: Path) -> dict[str, Any]:
     runs never leaving their initial design, each grid's points per dimension,
     when each multi-fidelity searcher first had a full-fidelity incumbent, and
     how long the suite's last complete run took."""
-    stored = load(root)
+    stored = complete(root)
     runs = stored.runs
-    if not len(runs):
-        raise PublishError(f"{root}: no usable stored run; run the suite first")
     refs = references(runs, stored.optima, stored.samples)
     curves = add_regret(incumbent_curves(runs, "budget"), refs)
     table = final_table(curves)
@@ -71,10 +70,22 @@ def suite_claims(root: Path) -> dict[str, Any]:
         "grids": grid_shapes(runs),
         "first_incumbent": first_incumbent(runs),
         "medians": _medians(final_rows(curves)),
-        "left_out": len(stored.left_out),
-        "missing": len(stored.missing),
-        "run_seconds": _run_seconds(manifest),
     }
+
+
+def complete(root: Path) -> Stored:
+    """The stored runs of ``root``, refused unless every run the suite plans with
+    today's code is stored, intact and not errored: a published claim is never
+    computed from a partial or stale suite."""
+    stored = load(root)
+    if stored.missing or stored.errored or not len(stored.runs):
+        problems = len(stored.missing) + len(stored.errored)
+        raise PublishError(
+            f"{root}: {problems} planned run(s) have no usable stored result with today's "
+            f"code (e.g. {(list(stored.missing) + list(stored.errored) + ['all'])[0]}); "
+            f"run `python -m bench run {root.name} --results {root.parent}` first"
+        )
+    return stored
 
 
 def grid_shapes(runs: pd.DataFrame) -> dict[str, dict[str, str]]:
@@ -110,45 +121,24 @@ def _medians(final: pd.DataFrame) -> dict[str, dict[str, float]]:
     }
 
 
-def _run_seconds(manifest: Mapping[str, Any]) -> float | None:
-    """Seconds of the last ``bench run`` that computed every planned run."""
-    complete = [
-        e
-        for e in manifest.get("history", [])
-        if e.get("status") == "completed" and e.get("planned") and e.get("ran") == e["planned"]
+def grid_verdicts(stored: Stored) -> list[dict[str, Any]]:
+    """Random search against each grid placement on paired seeds, per objective:
+    lesson 1's comparison (``lessons.random_vs_grid``) on this suite."""
+    budget = int(stored.runs["cum_cost"].max())
+    lesson = random_vs_grid({budget: stored})
+    return [
+        {
+            "objective": case.rsplit(", ", 2)[0],
+            "grid": case.rsplit(", ", 1)[1],
+            "holds": v.holds,
+            "effect": v.effect,
+            "ci_low": v.ci_low,
+            "ci_high": v.ci_high,
+            "p": v.p_value,
+            "pairs": v.pairs,
+        }
+        for case, v in lesson.verdicts
     ]
-    return float(complete[-1]["seconds"]) if complete else None
-
-
-def grid_verdicts(root: Path) -> list[dict[str, Any]]:
-    """Random search against each grid placement on paired seeds, per objective."""
-    stored = load(root)
-    refs = references(stored.runs, stored.optima, stored.samples)
-    final = final_rows(add_regret(incumbent_curves(stored.runs, "budget"), refs))
-    wide = final.pivot_table(index=["objective", "seed"], columns="strategy", values="regret")
-    out = []
-    for objective, group in wide.groupby(level="objective"):
-        for grid in [c for c in group.columns if c.startswith("grid")]:
-            v = paired_verdict(
-                "random search finds a lower regret than grid search",
-                group["random"],
-                group[grid],
-                unit="decades of regret",
-                log=True,
-            )
-            out.append(
-                {
-                    "objective": objective,
-                    "grid": grid,
-                    "holds": v.holds,
-                    "effect": v.effect,
-                    "ci_low": v.ci_low,
-                    "ci_high": v.ci_high,
-                    "p": v.p_value,
-                    "pairs": v.pairs,
-                }
-            )
-    return out
 
 
 def collect(results: Path) -> dict[str, Any]:
@@ -162,8 +152,10 @@ def collect(results: Path) -> dict[str, Any]:
     lessons = results / "lessons" / CLAIMS
     if not lessons.is_file():
         raise PublishError(f"{lessons} is missing: run `python -m bench lessons` first")
+    for suite in LESSON_SUITES:
+        complete(results / suite)
     claims = {name: suite_claims(results / name) for name in SUITES}
-    claims["random-vs-grid"]["verdicts"] = grid_verdicts(results / "random-vs-grid")
+    claims["random-vs-grid"]["verdicts"] = grid_verdicts(complete(results / "random-vs-grid"))
     claims["lessons"] = json.loads(lessons.read_text())
     claims["harness"] = {name: _output(results / "published" / f"{name}.md") for name in HARNESS}
     return claims

@@ -137,6 +137,9 @@ def test_publish_from_stored_runs_then_check(tmp_path):
     ):
         run_suite(_suite(tmp_path, name, strategies, objective), results, in_process=True)
         write_report(results / name)
+    for suite in ("lessons-grid-25", "lessons-grid-100", "lessons-synthetic", "lessons-mlp"):
+        name = _suite(tmp_path, suite, ["random"], "branin")
+        run_suite(name, results, in_process=True)
     (results / "lessons").mkdir()
     (results / "lessons" / CLAIMS).write_text(json.dumps(LESSONS))
     readme = tmp_path / "README.md"
@@ -158,6 +161,10 @@ def test_publish_from_stored_runs_then_check(tmp_path):
     assert main(["publish", "--results", str(results), "--readme", str(readme), "--check"]) == 0
     readme.write_text(text.replace("supported", "contradicted"))
     assert main(["publish", "--results", str(results), "--readme", str(readme), "--check"]) == 1
+    # a suite with a planned run missing (deleted, stale, errored) is refused, loudly
+    next((results / "default" / "runs").rglob("*.parquet")).unlink()
+    with pytest.raises(PublishError, match="1 planned run.s. have no usable stored result"):
+        publish(results, readme, results / "published")
 
 
 def test_publish_without_results_says_what_to_run(tmp_path, caplog):
