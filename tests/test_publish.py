@@ -163,7 +163,7 @@ def test_publish_from_stored_runs_then_check(tmp_path):
     assert main(["publish", "--results", str(results), "--readme", str(readme), "--check"]) == 1
     # a suite with a planned run missing (deleted, stale, errored) is refused, loudly
     next((results / "default" / "runs").rglob("*.parquet")).unlink()
-    with pytest.raises(PublishError, match="1 planned run.s. have no usable stored result"):
+    with pytest.raises(PublishError, match=r"1 planned run\(s\) have no usable stored result"):
         publish(results, readme, results / "published")
 
 
