@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -47,10 +49,15 @@ def run(
     changes the record. An objective that raises (``sys.exit`` included), or
     returns a value that is not a finite real number, or states a cost that is
     not a positive finite number, is a failed trial with its reason in
-    ``Trace.errors``; one that runs longer than ``timeout`` seconds is
+    ``Trace.errors`` (the exception, and the file and line in the objective's
+    code that raised it); one that runs longer than ``timeout`` seconds is
     interrupted and recorded with status ``timeout``. Either is told as
-    ``None`` and still costs its budget (the planned cost where the stated one
-    is missing or invalid). ``KeyboardInterrupt`` propagates. The run stops
+    ``None`` and still costs its budget. An evaluation that states no cost is
+    charged the planned cost, ``objective.cost(fidelity)``, as is one whose
+    stated cost is invalid; a valid stated cost that differs from the planned
+    one is charged as stated and the first such trial is noted in
+    ``trace.meta["cost_mismatch"]``. The strategy's constructor time (seconds)
+    is ``trace.meta["t_init"]``. ``KeyboardInterrupt`` propagates. The run stops
     when the budget is spent, when the next suggestion costs more than what is
     left, or when the strategy raises ``Exhausted``. A strategy that raises, or
     suggests a configuration or fidelity that is not valid (``StrategyError``),
@@ -68,6 +75,7 @@ def run(
         searcher = s_class(
             obj.space, seed=seed, budget=budget, fidelity=obj.fidelity, **dict(s_variant.options)
         )
+        trace.meta["t_init"] = time.perf_counter() - started
         _drive(searcher, obj, seed, budget, trace, timeout)
         trace.meta["initial_design"] = searcher.initial_design
     except Exception:
@@ -124,6 +132,8 @@ def _drive(
             outcome = _Outcome(math.nan, planned, "timeout", reason=reason)
         if outcome.reason is not None:
             trace.errors[trial] = outcome.reason
+        if outcome.status == "ok" and not math.isclose(outcome.cost, planned, rel_tol=1e-9):
+            trace.meta.setdefault("cost_mismatch", _cost_mismatch(trial, level, outcome, planned))
         searcher.tell(suggestion, outcome.value if outcome.status == "ok" else None)
         t3 = clock()
         cum_cost = budget.spend(outcome.cost)
@@ -190,8 +200,44 @@ def _evaluate(
         return _Outcome(math.nan, planned, "failed", reason=f"objective called {call}")
     except Exception as exc:
         reason = "".join(traceback.format_exception_only(exc)).strip()
-        return _Outcome(math.nan, planned, "failed", reason=reason)
+        return _Outcome(math.nan, planned, "failed", reason=f"{reason}{_raised_at(exc)}")
     return _judge(evaluation, planned)
+
+
+def _raised_at(exc: BaseException) -> str:
+    """Where ``exc`` was raised, as " (at path:line in function)": the innermost
+    frame outside the standard library and installed packages (the objective's
+    own code), else the innermost frame; "" without a traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)[1:]
+    if not frames:
+        return ""
+    own = [f for f in frames if not _installed(f.filename)]
+    frame = (own or frames)[-1]
+    return f" (at {_short_path(frame.filename)}:{frame.lineno} in {frame.name})"
+
+
+def _installed(filename: str) -> bool:
+    return any(part in filename for part in ("site-packages", "dist-packages")) or (
+        filename.startswith(sys.prefix) or filename.startswith(sys.base_prefix)
+    )
+
+
+def _short_path(filename: str) -> str:
+    """``filename`` relative to the working directory where it lies under it."""
+    path = Path(filename)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return filename
+
+
+def _cost_mismatch(trial: int, level: float | None, outcome: _Outcome, planned: float) -> str:
+    at = "full fidelity" if level is None else f"fidelity {level:g}"
+    return (
+        f"trial {trial}: the objective stated cost {outcome.cost:g} at {at}, where its "
+        f"cost model (Objective.cost) says {planned:g}; the stated cost was charged "
+        "(omit Evaluation.cost to have the cost derived from the fidelity)"
+    )
 
 
 def _judge(evaluation: object, planned: float) -> _Outcome:

@@ -50,7 +50,10 @@ class Evaluation:
     """One evaluation's outcome.
 
     ``value`` is what the searcher sees (validation error for an MLP, a noisy
-    function's noisy value); ``cost`` is the budget it consumed; ``extras`` is
+    function's noisy value); ``cost`` is the budget it consumed, or ``None``
+    (the default) for what ``Objective.cost`` says at the evaluated fidelity,
+    so an objective that states no cost is never charged a full evaluation
+    for a low-fidelity one; ``extras`` is
     what only the report may see. By convention ``extras["test"]`` is the value
     the report judges an incumbent by (an MLP's held-out test error, a noisy
     function's noiseless value: the loop records it as ``incumbent_test``) and
@@ -58,7 +61,7 @@ class Evaluation:
     """
 
     value: float
-    cost: float = 1.0
+    cost: float | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
 
 

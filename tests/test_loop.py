@@ -110,16 +110,64 @@ def test_the_budget_stops_the_run():
 
 
 def test_fractional_fidelities_are_charged_and_never_overspent():
-    class Fractional(Scripted):
-        name = "fractional"
-        fidelities = (9, 9, 27, 27, 3)
-
     trace = run(Fractional, Quadratic(fidelity=Fidelity("epochs", 1, 27, 3)), 0, 2)
     assert trace.cost == [1 / 3, 1 / 3, 1.0]
     assert trace.cum_cost[-1] == pytest.approx(5 / 3)
     assert trace.fidelity == [9, 9, 27]
     assert math.isnan(trace.best[0]) and math.isnan(trace.best[1])
     assert trace.best[2] == pytest.approx(0.01**2)
+
+
+class Fractional(Scripted):
+    name = "fractional"
+    fidelities = (9, 9, 27, 27, 3)
+
+
+class Costless(Quadratic):
+    """States no cost: the loop derives it from the fidelity."""
+
+    def evaluate(self, config, fidelity=None, *, seed):
+        return Evaluation(super().evaluate(config, fidelity, seed=seed).value)
+
+
+class FullPrice(Quadratic):
+    """States a full evaluation's cost at every fidelity: the trap of issue 14."""
+
+    def evaluate(self, config, fidelity=None, *, seed):
+        return Evaluation(super().evaluate(config, fidelity, seed=seed).value, cost=1.0)
+
+
+def test_an_evaluation_without_a_cost_is_charged_its_fidelity():
+    trace = run(Fractional, Costless(fidelity=Fidelity("epochs", 1, 27, 3)), 0, 2)
+    assert trace.cost == [1 / 3, 1 / 3, 1.0]
+    assert "cost_mismatch" not in trace.meta
+
+
+def test_a_stated_cost_at_odds_with_the_cost_model_is_charged_and_noted():
+    trace = run(Fractional, FullPrice(fidelity=Fidelity("epochs", 1, 27, 3)), 0, 2)
+    assert trace.cost == [1.0, 1.0]
+    assert trace.meta["cost_mismatch"].startswith(
+        "trial 0: the objective stated cost 1 at fidelity 9, where its cost model"
+    )
+    assert "says 0.333333" in trace.meta["cost_mismatch"]
+
+
+def test_a_failed_trial_names_where_the_objective_raised():
+    trace = run(Scripted, Quadratic(fail_on={1}), 0, 3)
+    assert trace.errors[1].startswith("ValueError: Solver produced non-finite parameter weights")
+    assert trace.errors[1].endswith("test_loop.py:29 in evaluate)")
+
+
+def test_the_strategy_constructor_is_timed():
+    class SlowStart(Scripted):
+        name = "slow-start"
+
+        def __init__(self, space, **kwargs):
+            time.sleep(0.02)
+            super().__init__(space, **kwargs)
+
+    assert run(SlowStart, Quadratic(), 0, 2).meta["t_init"] >= 0.02
+    assert 0 <= run(Scripted, Quadratic(), 0, 2).meta["t_init"] < 0.02
 
 
 def test_a_suggestion_outside_the_space_is_refused_with_the_value():
