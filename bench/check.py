@@ -40,7 +40,7 @@ class TestContract(StrategyContract):
 
     @pytest.fixture
     def model_based(self):
-        return {model_based!r}
+        return {model_based!r} or STRATEGY.model_based
 """
 
 
@@ -111,8 +111,12 @@ def strategies_to_check(target: str, registry: Registry) -> list[str]:
     return [str(variant)]
 
 
-def check_strategy(name: str, plugins: tuple[str, ...], *, model_based: bool) -> list[CheckResult]:
-    """Run every contract check on strategy ``name`` (registered, or from ``plugins``)."""
+def check_strategy(
+    name: str, plugins: tuple[str, ...], *, model_based: bool = False
+) -> list[CheckResult]:
+    """Run every contract check on strategy ``name`` (registered, or from
+    ``plugins``); the model-based checks run if the class declares
+    ``model_based = True`` or ``model_based`` is passed."""
     with tempfile.TemporaryDirectory(prefix="tunebench-check-") as scratch:
         folder = Path(scratch)
         (folder / "pytest.ini").write_text("[pytest]\n")
@@ -141,7 +145,10 @@ def render(name: str, source: str, results: list[CheckResult]) -> str:
         lines.append(f"  {result.outcome.upper():<4}  {result.check}")
         reason = result.reason
         if result.outcome == "skip" and "model-based" in reason:
-            reason += " (check-strategy --model-based requires it)"
+            reason += (
+                " (a strategy that models past results declares `model_based = True`; "
+                "--model-based forces these checks)"
+            )
         if reason:
             lines += [f"        {line}" for line in reason.splitlines()]
     failed = sum(r.outcome == "fail" for r in results)

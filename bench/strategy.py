@@ -49,6 +49,10 @@ class Strategy(abc.ABC):
     name: ClassVar[str]
     needs_fidelity: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ()
+    #: True for a searcher that models past results (TPE, a GP, a random forest):
+    #: the shared contract then checks that its suggestions depend on the values
+    #: it is told and that it beats random search on Branin.
+    model_based: ClassVar[bool] = False
 
     def __init__(
         self,

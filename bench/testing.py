@@ -16,9 +16,10 @@ loop, on small deterministic objectives defined here.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -158,10 +159,12 @@ class StrategyContract:
         raise NotImplementedError("define a `strategy` fixture returning the class or its name")
 
     @pytest.fixture
-    def model_based(self) -> bool:
-        """Override to return True for a strategy that models past results: it
-        must then beat random search on ``quality_objective``."""
-        return False
+    def model_based(self, strategy) -> bool:
+        """Whether the model-based checks apply: the class's ``model_based``
+        attribute unless overridden. A model-based strategy's suggestions must
+        depend on the values it is told, and it must beat random search on
+        ``quality_objective``."""
+        return self._class(strategy).model_based
 
     @staticmethod
     def _class(strategy: type[Strategy] | str) -> type[Strategy]:
@@ -215,43 +218,58 @@ class StrategyContract:
         )
         pd.testing.assert_frame_equal(first, second)
 
-    def _proposals(self, strategy: type[Strategy] | str, seed: int, count: int = 10) -> list[str]:
-        """What the strategy proposes in its first ``count`` asks, driven directly
-        (not through the loop, so that a suggestion outside the space does not
-        end the probe: this checks the seed alone)."""
+    def _proposals(
+        self,
+        strategy: type[Strategy] | str,
+        seed: int,
+        count: float = 10,
+        objective: Objective | None = None,
+        sign: float = 1.0,
+    ) -> Iterator[str]:
+        """What the strategy proposes until ``count`` budget is spent, one at a
+        time, driven directly (not through the loop, so that a suggestion
+        outside the space does not end the probe), told each value times ``sign``."""
         if isinstance(strategy, str):
             variant, cls = default_registry().strategy(strategy)
             options = dict(variant.options)
         else:
             cls, options = strategy, {}
-        objective = self._objective(strategy)
+        objective = objective or self._objective(strategy)
         budget = Budget(count)
         searcher = cls(
             objective.space, seed=seed, budget=budget, fidelity=objective.fidelity, **options
         )
-        proposals = []
         while not budget.exhausted:
             try:
                 suggestion = searcher.ask()
             except Exhausted:
-                break
-            proposals.append(json.dumps([suggestion.config, suggestion.fidelity], default=str))
+                return
+            yield json.dumps([suggestion.config, suggestion.fidelity], default=str)
             inside = objective.space.contains(suggestion.config)
             value = (
-                objective.evaluate(suggestion.config, suggestion.fidelity, seed=seed).value
+                sign * objective.evaluate(suggestion.config, suggestion.fidelity, seed=seed).value
                 if inside
                 else None
             )
             searcher.tell(suggestion, value)
             budget.spend(objective.cost(suggestion.fidelity))
-        return proposals
+
+    @staticmethod
+    def _first_difference(first: Iterator[str], second: Iterator[str]) -> int | None:
+        """The index of the first proposal where two probes differ (one ending
+        before the other counts), None if they agree throughout; stops there."""
+        for index, pair in enumerate(itertools.zip_longest(first, second)):
+            if pair[0] != pair[1]:
+                return index
+        return None
 
     def test_different_seeds_give_different_runs(self, strategy):
-        first = self._proposals(strategy, 0)
-        second = self._proposals(strategy, 1)
-        assert first != second, (
+        differs = self._first_difference(self._proposals(strategy, 0), self._proposals(strategy, 1))
+        assert differs is not None, (
             "seeds 0 and 1 gave the same configurations: the strategy ignores its `seed` "
-            "(seed its generator with it: np.random.default_rng(seed))"
+            "(seed its generator with it: np.random.default_rng(seed)); a wrapped library "
+            "that takes no seed, or a deterministic optimizer it picked (nevergrad's NGOpt "
+            "runs Cobyla at small budgets), needs its start drawn from `seed`"
         )
 
     def test_never_exceeds_the_budget(self, strategy):
@@ -278,12 +296,31 @@ class StrategyContract:
         for config in trace.configs:
             objective.space.validate(config)
 
+    def _quality_objective(self, strategy: type[Strategy] | str) -> Objective:
+        objective = default_registry().objective(self.quality_objective)[1]
+        return WithFidelity(objective) if self._class(strategy).needs_fidelity else objective
+
+    def test_a_model_based_strategy_uses_what_it_is_told(self, strategy, model_based):
+        if not model_based:
+            pytest.skip("not model-based: the model checks apply to model-based strategies")
+        objective = self._quality_objective(strategy)
+        told = self._proposals(strategy, 0, self.quality_budget, objective)
+        negated = self._proposals(strategy, 0, self.quality_budget, objective, sign=-1.0)
+        assert self._first_difference(told, negated) is not None, (
+            f"with a budget of {self.quality_budget:g} on {self.quality_objective} (seed 0), "
+            "the strategy "
+            "proposed exactly the same configurations when told the objective's values as when "
+            "told their negation: its suggestions do not depend on what it is told, as if it "
+            "were random or quasi-random (Sobol) sampling. A wrapped library may have fallen "
+            "back to its initial design silently (too few start-up trials, a model that failed "
+            "to fit, a value it rejected); if the strategy does not model past results, set "
+            "`model_based = False`"
+        )
+
     def test_a_model_based_strategy_beats_random_search(self, strategy, model_based):
         if not model_based:
-            pytest.skip("not model-based: the quality check applies to model-based strategies")
-        objective = default_registry().objective(self.quality_objective)[1]
-        if self._class(strategy).needs_fidelity:
-            objective = WithFidelity(objective)
+            pytest.skip("not model-based: the model checks apply to model-based strategies")
+        objective = self._quality_objective(strategy)
         budget, seeds = self.quality_budget, self.quality_seeds
         runs = [run(strategy, objective, seed, budget) for seed in range(seeds)]
         for trace in runs:

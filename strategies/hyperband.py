@@ -195,6 +195,23 @@ class Hyperband(Strategy):
             self._running.remove(bracket)
 
 
+class _ModelGuidedHyperband(Hyperband):
+    """Hyperband whose new configurations come from a model once it has one."""
+
+    model_based = True
+    _first_model_pick: int | None = None
+
+    @property
+    def initial_design(self) -> int:
+        """Suggestions made before the first model-based one (all so far if none was)."""
+        return self.suggested if self._first_model_pick is None else self._first_model_pick
+
+    def note_model_pick(self) -> None:
+        """Record that the suggestion about to be made is the model's."""
+        if self._first_model_pick is None:
+            self._first_model_pick = self.suggested
+
+
 # BOHB as Falkner et al. (2018) state it and HpBandSter implements it
 
 
@@ -262,7 +279,7 @@ class ProductKDE:
         return density if np.ndim(x) == 2 else density[0]
 
 
-class BOHB(Hyperband):
+class BOHB(_ModelGuidedHyperband):
     """BOHB: Hyperband with the paper's good/bad kernel-density model (Falkner et al. 2018; HpBandSter).
 
     The paper's generator as HpBandSter implements it
@@ -354,12 +371,6 @@ class BOHB(Hyperband):
         self.observations: dict[float, tuple[list[np.ndarray], list[float]]] = {}
         #: Per fidelity level with a model: its (good, bad) densities.
         self.models: dict[float, tuple[ProductKDE, ProductKDE]] = {}
-        self._first_model_pick: int | None = None
-
-    @property
-    def initial_design(self) -> int:
-        """Suggestions made before the first model-based one (all so far if none was)."""
-        return self.suggested if self._first_model_pick is None else self._first_model_pick
 
     def to_vector(self, config: Config) -> np.ndarray:
         """BOHB's vector form: unit coordinates, a categorical's choice index."""
@@ -407,8 +418,7 @@ class BOHB(Hyperband):
         vector = self._propose(*self.models[max(self.models)])
         if vector is None:
             return super().new_config()
-        if self._first_model_pick is None:
-            self._first_model_pick = self.suggested
+        self.note_model_pick()
         return self.from_vector(vector)
 
     def _propose(self, good: ProductKDE, bad: ProductKDE) -> np.ndarray | None:
@@ -445,7 +455,7 @@ class BOHB(Hyperband):
         return candidates[int(np.argmin(np.where(finite, score, np.inf)))]
 
 
-class BOHBTPE(Hyperband):
+class BOHBTPE(_ModelGuidedHyperband):
     """BOHB variant, not the paper's: Hyperband drawing new configurations from optuna's TPE (its good set, 24 candidates; failures ignored).
 
     Every successful evaluation is added to an in-memory optuna study of its
@@ -483,14 +493,7 @@ class BOHBTPE(Hyperband):
         super().__init__(space, seed=seed, budget=budget, fidelity=fidelity, eta=eta)
         if min_points_in_model is None:
             min_points_in_model = len(space) + 1
-        if isinstance(min_points_in_model, bool) or not isinstance(min_points_in_model, int):
-            raise ValueError(
-                f"bohb-tpe: min_points_in_model must be an integer, got {min_points_in_model!r}"
-            )
-        if min_points_in_model < 1:
-            raise ValueError(
-                f"bohb-tpe: min_points_in_model must be >= 1, got {min_points_in_model}"
-            )
+        integer("bohb-tpe", "min_points_in_model", min_points_in_model, 1)
         number("bohb-tpe", "random_fraction", random_fraction, 0.0, 1.0, closed=(True, True))
         self.min_points_in_model = min_points_in_model
         self.random_fraction = random_fraction
@@ -503,19 +506,12 @@ class BOHBTPE(Hyperband):
             level: _TPEModel(space, optuna_space, f"bohb-tpe-{level}", int(s.generate_state(1)[0]))
             for level, s in zip(levels, seeds)
         }
-        self._first_model_pick: int | None = None
-
-    @property
-    def initial_design(self) -> int:
-        """Suggestions made before the first model-based one (all so far if none was)."""
-        return self.suggested if self._first_model_pick is None else self._first_model_pick
 
     def new_config(self) -> Config:
         model = next((m for m in self._models.values() if m.size >= self.min_points_in_model), None)
         if model is None or self._coin.random() < self.random_fraction:
             return super().new_config()
-        if self._first_model_pick is None:
-            self._first_model_pick = self.suggested
+        self.note_model_pick()
         return model.draw()
 
     def observe(self, suggestion: Suggestion, value: float | None) -> None:

@@ -70,6 +70,7 @@ class HyperoptTPE(Strategy):
     """Tree-structured Parzen estimator, hyperopt's tpe.suggest (Bergstra et al. 2011; hyperopt defaults)."""
 
     name = "tpe-hyperopt"
+    model_based = True
 
     def __init__(
         self,

@@ -80,6 +80,7 @@ class TPE(_OptunaStrategy):
     """Tree-structured Parzen estimator, optuna's TPESampler (Bergstra et al. 2011; optuna defaults)."""
 
     name = "tpe"
+    model_based = True
 
     def __init__(
         self,
@@ -114,6 +115,7 @@ class GP(_OptunaStrategy):
     """Gaussian-process Bayesian optimisation, optuna's GPSampler (log EI, Matern 5/2 kernel)."""
 
     name = "gp"
+    model_based = True
     requires = ("torch",)
 
     def __init__(

@@ -120,6 +120,7 @@ class GPSkopt(_SkoptStrategy):
     """Gaussian-process Bayesian optimisation, scikit-optimize's Optimizer with base_estimator="GP"."""
 
     name = "gp-skopt"
+    model_based = True
     base_estimator = "GP"
 
 
@@ -127,4 +128,5 @@ class RFSkopt(_SkoptStrategy):
     """Random-forest surrogate (SMAC-like), scikit-optimize's Optimizer with base_estimator="RF"."""
 
     name = "rf-skopt"
+    model_based = True
     base_estimator = "RF"

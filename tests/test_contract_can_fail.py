@@ -4,6 +4,7 @@ import random
 
 import numpy as np
 import pytest
+from scipy.stats import qmc
 
 from bench import Strategy
 from bench.loop import StrategyError
@@ -73,3 +74,35 @@ def test_a_constant_strategy_fails_the_different_seeds_check(contract):
 def test_a_well_behaved_strategy_passes(contract):
     contract.test_same_seed_gives_the_same_run("random")
     contract.test_suggestions_inside_the_space_with_the_right_types("grid")
+
+
+class SobolFallback(Strategy):
+    """Declares a model but proposes a scrambled Sobol sequence whatever it is
+    told, as a wrapped library that silently fell back to its initial design."""
+
+    name = "sobol-fallback"
+    model_based = True
+
+    def __init__(self, space, **kwargs):
+        super().__init__(space, **kwargs)
+        self.points = qmc.Sobol(len(space), seed=self.seed).random(64)
+
+    def ask(self):
+        return self.suggest(self.space.from_unit(self.points[self.suggested % 64]))
+
+    def tell(self, suggestion, value):
+        pass
+
+
+def test_a_searcher_that_ignores_what_it_is_told_fails_the_model_check(contract):
+    with pytest.raises(AssertionError, match="do not depend on what it is told"):
+        contract.test_a_model_based_strategy_uses_what_it_is_told(SobolFallback, True)
+
+
+def test_a_model_based_built_in_passes_the_model_check(contract):
+    contract.test_a_model_based_strategy_uses_what_it_is_told("tpe", True)
+
+
+def test_the_model_checks_follow_the_class_attribute(contract):
+    assert contract.model_based.__wrapped__(contract, SobolFallback) is True
+    assert contract.model_based.__wrapped__(contract, Constant) is False

@@ -88,14 +88,14 @@ def test_new_strategy_output_passes_check_strategy_unmodified(tmp_path):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "strategy 'my-search'" in checked.stdout
     assert "FAIL" not in checked.stdout
-    assert "7 passed, 0 failed, 1 skipped: the strategy meets the contract" in checked.stdout
+    assert "7 passed, 0 failed, 2 skipped: the strategy meets the contract" in checked.stdout
 
     tested = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
         cwd=tmp_path, capture_output=True, text=True,
     )  # fmt: skip
     assert tested.returncode == 0, tested.stdout
-    assert "7 passed, 1 skipped" in tested.stdout
+    assert "7 passed, 2 skipped" in tested.stdout
 
     again = bench("new-strategy", "my-search", "--path", str(tmp_path))
     assert again.returncode == 2 and "refusing to overwrite" in again.stderr
@@ -184,3 +184,26 @@ def test_a_suggestion_with_a_missing_or_extra_key_names_both(tmp_path, caplog):
     args = ["run", str(suite), "--results", str(tmp_path / "r"), "--plugin", str(plugin)]
     assert main([*args, "--jobs", "1"]) == 1
     assert "missing ['x2']" in caplog.text and "unexpected ['y']" in caplog.text
+
+
+def test_a_renamed_or_moved_plugin_file_keeps_its_fingerprint(tmp_path):
+    from bench.fingerprint import fingerprint
+    from bench.registry import default_registry
+
+    source = (Path(__file__).parents[1] / "strategies" / "random_search.py").read_text()
+    source = source.replace('name = "random"', 'name = "my-random"')
+    first = tmp_path / "first.py"
+    first.write_text(source)
+    moved = tmp_path / "elsewhere" / "renamed.py"
+    moved.parent.mkdir()
+    moved.write_text(source)
+
+    def code(path):
+        cls = default_registry((str(path),)).strategy("my-random")[1]
+        return fingerprint(cls).to_json()["modules"]
+
+    before, after = code(first), code(moved)
+    assert after == before and "plugin:my-random" in before
+    edited = tmp_path / "edited.py"
+    edited.write_text(source + "\n# edited\n")
+    assert code(edited)["plugin:my-random"] != before["plugin:my-random"]

@@ -15,10 +15,12 @@ class TestEveryStrategy(StrategyContract):
     def strategy(self, request):
         return request.param
 
-    @pytest.fixture
-    def model_based(self, strategy):
-        return strategy in MODEL_BASED
-
 
 def test_the_contract_covers_the_built_in_strategies():
     assert {"random", "grid"} <= set(STRATEGIES)
+
+
+def test_the_model_based_built_ins_declare_it():
+    registry = default_registry()
+    declared = {name for name in STRATEGIES if registry.strategy(name)[1].model_based}
+    assert declared == MODEL_BASED
