@@ -39,13 +39,16 @@ OWN = frozenset({"bench", "strategies", "objectives"})
 #: Libraries a wrapped library imports lazily without requiring them (optuna's
 #: samplers import scipy, cmaes, torch and greenlet only when used).
 LAZY = {"optuna": ("scipy", "cmaes", "torch", "greenlet")}
-#: Each loaded module's file and hash when this process first saw it loaded.
-_AS_IMPORTED: dict[str, tuple[str, str]] = {}
+#: Each loaded file's hash when this process first saw it loaded, by resolved path.
+_AS_IMPORTED: dict[str, str] = {}
+#: The file each fingerprint key (module name, ``plugin:NAME``) was last hashed from.
+_FILES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """``modules``: module name (or plugin file path) -> SHA-256 of its source;
+    """``modules``: module name (``plugin:NAME`` for the file defining plugin
+    ``NAME``, whatever the file is called or wherever it lies) -> SHA-256 of its source;
     ``libraries``: distribution name -> version; ``python``: the interpreter."""
 
     modules: dict[str, str]
@@ -83,7 +86,7 @@ def _walk(name: str, path: str, files: dict[str, str], imported: set[str]) -> No
         if name in files:
             continue
         files[name] = _hash_as_loaded(name, path)
-        dots = 0 if "/" in name else name.count(".")
+        dots = 0 if name.startswith("plugin:") else name.count(".")
         parents = [name.rsplit(".", n)[0] for n in range(1, dots + 1)]
         for target in [*parents, *imports_of(path, name)]:
             located = _locate(target)
@@ -177,7 +180,9 @@ def _class_file(target: type) -> tuple[str, str] | None:
     if path is None:
         return None
     module = target.__module__
-    return (module if module.split(".")[0] in OWN else str(Path(path).resolve())), path
+    if module.split(".")[0] in OWN:
+        return module, path
+    return f"plugin:{getattr(target, 'name', target.__qualname__)}", path
 
 
 def _module_file(module: str) -> tuple[str, str] | None:
@@ -186,14 +191,16 @@ def _module_file(module: str) -> tuple[str, str] | None:
 
 
 def _hash_as_loaded(name: str, path: str) -> str:
-    """The hash of the code this process runs for module ``name`` (file ``path``):
-    for a module it has loaded, the file as it was when first seen loaded; else
+    """The hash of the code this process runs for key ``name`` (file ``path``):
+    for a file it has loaded, the file as it was when first seen loaded; else
     the file as it is now."""
-    if name in _AS_IMPORTED:
-        return _AS_IMPORTED[name][1]
+    resolved = str(Path(path).resolve())
+    _FILES[name] = resolved
+    if resolved in _AS_IMPORTED:
+        return _AS_IMPORTED[resolved]
     digest = file_hash(path)
-    if str(Path(path).resolve()) in _loaded_files():
-        _AS_IMPORTED[name] = (path, digest)
+    if resolved in _loaded_files():
+        _AS_IMPORTED[resolved] = digest
     return digest
 
 
@@ -209,11 +216,11 @@ def _loaded_files() -> set[str]:
 def edited_since_import(modules: Iterable[str]) -> list[str]:
     """Files of ``modules`` (fingerprint keys) that changed on disk since this
     process loaded them: it would run their old code."""
-    edited = []
+    edited = set()
     for name in modules:
-        path, digest = _AS_IMPORTED.get(name, ("", ""))
-        if path and file_hash(path) != digest:
-            edited.append(path)
+        path = _FILES.get(name, "")
+        if path in _AS_IMPORTED and file_hash(path) != _AS_IMPORTED[path]:
+            edited.add(path)
     return sorted(edited)
 
 
