@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     _run_parser(sub)
     _other_parsers(sub)
+    _objective_parsers(sub)
     return parser
 
 
@@ -172,6 +173,36 @@ def _other_parsers(sub: Any) -> None:
     p_list.set_defaults(command=cmd_list)
 
 
+def _objective_parsers(sub: Any) -> None:
+    p_new = sub.add_parser(
+        "new-objective", help="write a template objective plugin, its contract test and a suite"
+    )
+    p_new.add_argument("name", help="the new objective's registry name, kebab-case (my-objective)")
+    p_new.add_argument(
+        "--path", type=Path, default=Path("."), help="folder to write into (default: .)"
+    )
+    p_new.set_defaults(command=cmd_new_objective)
+
+    p_check = sub.add_parser(
+        "check-objective", help="run the shared contract on one objective and list pass/fail"
+    )
+    p_check.add_argument(
+        "target", help="a registered objective name or variant, or a plugin file path.py"
+    )
+    p_check.add_argument(
+        "--may-fail",
+        action="store_true",
+        help="it raises at some configurations by design (a network that diverges)",
+    )
+    p_check.add_argument(
+        "--measures-cost",
+        action="store_true",
+        help="its Evaluation.cost is measured, not self.cost(fidelity): only require it positive",
+    )
+    _plugin_option(p_check)
+    p_check.set_defaults(command=cmd_check_objective)
+
+
 def _plugin_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plugin",
@@ -195,7 +226,8 @@ def positive_int(text: str) -> int:
 
 def parse_seeds(text: str) -> list[int]:
     """``"5"`` -> 0..4; ``"2-4"`` -> 2, 3, 4; ``"0,3,7"`` -> 0, 3, 7; at most
-    ``MAX_SEEDS`` seeds (checked before any list is built)."""
+    ``MAX_SEEDS`` seeds (checked before any list is built). ``"0"`` (no seeds)
+    is refused with a pointer to ``0-0`` for seed 0 alone."""
     from bench.suite import MAX_SEEDS
 
     text = text.strip()
@@ -213,7 +245,12 @@ def parse_seeds(text: str) -> list[int]:
         else:
             count, seeds = int(text), None
             start = 0
-            if count <= 0:
+            if count == 0:
+                raise argparse.ArgumentTypeError(
+                    f"{text!r} means the first 0 seeds, that is none (N counts seeds from 0); "
+                    "for seed 0 alone write 0-0 (or 0,)"
+                )
+            if count < 0:
                 raise ValueError
         if count > MAX_SEEDS:
             raise argparse.ArgumentTypeError(
@@ -367,6 +404,49 @@ def cmd_check_strategy(args: argparse.Namespace) -> int:
     failed = False
     for name in strategies_to_check(args.target, registry):
         results = check_strategy(name, plugins_resolved, model_based=args.model_based)
+        sys.stdout.write(render(name, source_of(name, registry), results) + "\n")
+        failed = failed or any(r.outcome == "fail" for r in results)
+    return 1 if failed else 0
+
+
+def cmd_new_objective(args: argparse.Namespace) -> int:
+    from bench.scaffold import ScaffoldError, new_objective
+
+    try:
+        objective_file, test_file, suite_file = new_objective(
+            args.name, args.path, default_registry()
+        )
+    except ScaffoldError as exc:
+        log.error("error: %s", exc)
+        return EXIT_USAGE
+    sys.stdout.write(
+        f"wrote {objective_file} (objective {args.name!r}: a smooth function to start from), "
+        f"{test_file} (its contract test) and {suite_file} (a suite racing searchers on it)\n"
+        f"next: edit the space and evaluate, then\n"
+        f"  python -m bench check-objective {objective_file}\n"
+        f"  python -m bench run {suite_file} --plugin {objective_file}\n"
+        f"  python -m bench report {suite_file}\n"
+    )
+    return 0
+
+
+def cmd_check_objective(args: argparse.Namespace) -> int:
+    from bench.check_objective import check_objective, objectives_to_check, render, source_of
+
+    plugins = [*args.plugin]
+    if args.target.endswith(".py"):
+        if not Path(args.target).is_file():
+            log.error("error: no plugin file %s", args.target)
+            return EXIT_USAGE
+        plugins.append(args.target)
+    plugins_resolved = tuple(dict.fromkeys(str(Path(p).resolve()) for p in plugins))
+    registry = default_registry(plugins_resolved)
+    registry.check_plugins()
+    failed = False
+    for name in objectives_to_check(args.target, registry):
+        results = check_objective(
+            name, plugins_resolved, may_fail=args.may_fail, measures_cost=args.measures_cost
+        )
         sys.stdout.write(render(name, source_of(name, registry), results) + "\n")
         failed = failed or any(r.outcome == "fail" for r in results)
     return 1 if failed else 0

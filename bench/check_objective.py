@@ -1,0 +1,114 @@
+"""``python -m bench check-objective NAME|path.py``: the shared objective contract
+(``bench.objective_contract.ObjectiveContract``) run on one objective, as a
+readable list.
+
+The checks are the very tests a plugin's generated test file runs; this runs
+them through pytest in this process and reports each with its reason, as
+``check-strategy`` does for strategies.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from bench.check import CheckResult, _Collector
+from bench.objective import Objective
+from bench.registry import Registry, RegistryError, default_registry
+from bench.variant import parse_variant
+
+#: Each check gets its own test module name: pytest caches imported test modules.
+_COUNTER = itertools.count()
+
+TEST_MODULE = """
+import pytest
+
+from bench.check_objective import contract_objective
+from bench.objective_contract import ObjectiveContract
+
+
+class TestContract(ObjectiveContract):
+    @pytest.fixture
+    def objective(self):
+        return contract_objective({name!r}, {plugins!r})
+
+    @pytest.fixture
+    def may_fail(self):
+        return {may_fail!r}
+
+    @pytest.fixture
+    def measures_cost(self):
+        return {measures_cost!r}
+"""
+
+
+def contract_objective(name: str, plugins: tuple[str, ...] = ()) -> Objective:
+    """A fresh instance of the objective (or variant) ``name``, from the registry
+    of ``plugins``."""
+    return default_registry(plugins).objective(name)[1]
+
+
+def objectives_to_check(target: str, registry: Registry) -> list[str]:
+    """The objective names ``target`` means: a registered name or variant, or every
+    objective defined in a plugin file (``path.py``, which ``registry`` must have
+    loaded)."""
+    if target.endswith(".py"):
+        source = f"plugin {Path(target).resolve()}"
+        names = [name for name, entry in registry.objectives.items() if entry.source == source]
+        if not names:
+            raise RegistryError(f"{target} defines no Objective subclass with a `name`")
+        return sorted(names)
+    variant, _ = registry.resolve("objective", target)
+    return [str(variant)]
+
+
+def check_objective(
+    name: str,
+    plugins: tuple[str, ...] = (),
+    *,
+    may_fail: bool = False,
+    measures_cost: bool = False,
+) -> list[CheckResult]:
+    """Run every contract check on objective ``name`` (registered, or from
+    ``plugins``); ``may_fail`` and ``measures_cost`` are the contract's fixtures."""
+    with tempfile.TemporaryDirectory(prefix="tunebench-check-") as scratch:
+        folder = Path(scratch)
+        (folder / "pytest.ini").write_text("[pytest]\n")
+        module = f"test_objective_{re.sub(r'[^a-z0-9]', '_', name)}_{next(_COUNTER)}.py"
+        test = folder / module
+        options = {"may_fail": may_fail, "measures_cost": measures_cost}
+        test.write_text(TEST_MODULE.format(name=name, plugins=plugins, **options))
+        collector = _Collector()
+        status = pytest.main(
+            [str(test), "-p", "no:cacheprovider", "-p", "no:terminal",
+             "-p", "no:unraisableexception",  # its gc.collect() at exit costs 0.3 s a check
+             "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)],
+            plugins=[collector],
+        )  # fmt: skip
+        if not collector.results:
+            raise RegistryError(f"the contract could not run on {name!r} (pytest status {status})")
+        return collector.results
+
+
+def source_of(name: str, registry: Registry) -> str:
+    """Where the objective of ``name`` (a variant included) comes from."""
+    return registry.objectives[parse_variant(name).name].source
+
+
+def render(name: str, source: str, results: list[CheckResult]) -> str:
+    """The pass/fail list ``check-objective`` prints."""
+    lines = [f"objective {name!r} ({source}) against the shared contract:"]
+    for result in results:
+        lines.append(f"  {result.outcome.upper():<4}  {result.check}")
+        lines += [f"        {line}" for line in result.reason.splitlines()]
+    failed = sum(r.outcome == "fail" for r in results)
+    passed = sum(r.outcome == "pass" for r in results)
+    lines.append(
+        f"{passed} passed, {failed} failed, {len(results) - passed - failed} skipped"
+        + ("" if failed else ": the objective meets the contract")
+    )
+    return "\n".join(lines)
