@@ -42,6 +42,9 @@ class $cls(Strategy):
     requires: tuple[str, ...] = ()
     #: True for a multi-fidelity searcher (Hyperband-like) that sets Suggestion.fidelity.
     needs_fidelity = False
+    #: True once ask() models past results (a GP, TPE, a forest): check-strategy then
+    #: checks that the suggestions depend on the told values and beat random search.
+    model_based = False
 
     def __init__(
         self,
@@ -95,15 +98,11 @@ PLUGIN = str(Path(__file__).with_name("$file_name"))
 
 
 class TestContract(StrategyContract):
+    """The model-based checks follow the class's `model_based` attribute."""
+
     @pytest.fixture
     def strategy(self):
         return default_registry((PLUGIN,)).strategy("$name")[1]
-
-    @pytest.fixture
-    def model_based(self):
-        # True once your strategy models past results: it must then beat random
-        # search on Branin (60 evaluations, median of 5 seeds).
-        return False
 ''')
 
 

@@ -4,13 +4,11 @@ objective per check failing exactly that check with its reason; and `--seeds 0`
 explained (item 10)."""
 
 import argparse
-import dataclasses
 
 import pytest
 
 from bench.check_objective import check_objective, render
 from bench.cli import main, parse_seeds
-from bench.objective import Evaluation
 from bench.registry import default_registry
 from bench.scaffold import new_objective, plugin_module
 from bench.suite import load_suite
@@ -68,11 +66,6 @@ def test_new_objective_writes_a_plugin_that_meets_the_contract(tmp_path, capsys)
     assert loaded.objectives == ("my-objective",) and "tpe" in loaded.strategies
 
 
-@pytest.mark.xfail(
-    dataclasses.fields(Evaluation)[1].default is not None,
-    reason="until Evaluation.cost defaults to None, a cost left out is a stated 1.0",
-    strict=True,
-)
 def test_the_template_fidelity_example_meets_the_contract_once_uncommented(tmp_path):
     new_objective("epochs-objective", tmp_path, default_registry())
     plugin = tmp_path / "epochs_objective.py"

@@ -122,6 +122,20 @@ def test_a_broken_copy_fails_with_the_out_of_space_and_the_ignored_seed_reasons(
     assert "seeds 0 and 1 gave the same configurations: the strategy ignores its `seed`" in out
 
 
+def test_a_plugin_declaring_a_model_it_does_not_use_fails_check_strategy(tmp_path):
+    from bench.check import check_strategy
+    from bench.registry import default_registry
+    from bench.scaffold import new_strategy
+
+    path, test_file = new_strategy("posing-search", tmp_path, default_registry())
+    path.write_text(path.read_text().replace("model_based = False", "model_based = True"))
+    results = {r.check: r for r in check_strategy("posing-search", (str(path),))}
+    told = results["a model based strategy uses what it is told"]
+    assert told.outcome == "fail" and "do not depend on what it is told" in told.reason
+    assert results["a model based strategy beats random search"].outcome in ("pass", "fail")
+    assert all(r.outcome != "skip" for r in results.values())
+
+
 def test_check_strategy_accepts_a_registered_name():
     checked = bench("check-strategy", "random")
     assert checked.returncode == 0, checked.stdout + checked.stderr
