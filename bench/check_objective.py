@@ -9,20 +9,12 @@ them through pytest in this process and reports each with its reason, as
 
 from __future__ import annotations
 
-import itertools
-import re
-import tempfile
 from pathlib import Path
 
-import pytest
-
-from bench.check import CheckResult, _Collector
+from bench.check import CheckResult, run_contract
 from bench.objective import Objective
 from bench.registry import Registry, RegistryError, default_registry
 from bench.variant import parse_variant
-
-#: Each check gets its own test module name: pytest caches imported test modules.
-_COUNTER = itertools.count()
 
 TEST_MODULE = """
 import pytest
@@ -75,23 +67,9 @@ def check_objective(
 ) -> list[CheckResult]:
     """Run every contract check on objective ``name`` (registered, or from
     ``plugins``); ``may_fail`` and ``measures_cost`` are the contract's fixtures."""
-    with tempfile.TemporaryDirectory(prefix="tunebench-check-") as scratch:
-        folder = Path(scratch)
-        (folder / "pytest.ini").write_text("[pytest]\n")
-        module = f"test_objective_{re.sub(r'[^a-z0-9]', '_', name)}_{next(_COUNTER)}.py"
-        test = folder / module
-        options = {"may_fail": may_fail, "measures_cost": measures_cost}
-        test.write_text(TEST_MODULE.format(name=name, plugins=plugins, **options))
-        collector = _Collector()
-        status = pytest.main(
-            [str(test), "-p", "no:cacheprovider", "-p", "no:terminal",
-             "-p", "no:unraisableexception",  # its gc.collect() at exit costs 0.3 s a check
-             "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)],
-            plugins=[collector],
-        )  # fmt: skip
-        if not collector.results:
-            raise RegistryError(f"the contract could not run on {name!r} (pytest status {status})")
-        return collector.results
+    options = {"may_fail": may_fail, "measures_cost": measures_cost}
+    source = TEST_MODULE.format(name=name, plugins=plugins, **options)
+    return run_contract(f"objective_{name}", source)
 
 
 def source_of(name: str, registry: Registry) -> str:
