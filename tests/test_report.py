@@ -603,6 +603,16 @@ def test_overhead_table_median_windows_and_growth():
     assert small.loc["slow", "first_ms"] == pytest.approx(2.0)  # 1, 2, 3
     assert small.loc["slow", "last_ms"] == pytest.approx(11.0)  # 10, 11, 12
     assert small.loc["slow", "growth"] == pytest.approx(5.5)
+    assert table["startup_ms"].isna().all()
+
+
+def test_overhead_table_counts_the_constructor_apart_from_the_trials():
+    runs = frame(timed("slow", 0, [1.0] * 3), timed("slow", 1, [1.0] * 3), timed("fast", 0, [1.0]))
+    startup = {("f", "slow", 0): 2.0, ("f", "slow", 1): 4.0, ("f", "fast", 0): 0.001}
+    table = overhead_table(runs, startup=startup).set_index("strategy")
+    assert table.loc["slow", "startup_ms"] == pytest.approx(3000.0)
+    assert table.loc["fast", "startup_ms"] == pytest.approx(1.0)
+    assert table.loc["slow", "median_ms"] == pytest.approx(1.0)
 
 
 # --- 10. palette ----------------------------------------------------------------------

@@ -122,7 +122,7 @@ def _results(usable: pd.DataFrame, stored: Stored, out: Path) -> tuple[Results, 
     colours = palette(usable["strategy"].unique())
     table = final_table(by_budget)
     rank_curves = ranks(by_budget)
-    cost = overhead_table(usable)
+    cost = overhead_table(usable, startup=stored.startup)
     final = final_rows(by_budget)
     with_test = final[final["objective"].isin(_tested(final, refs))]
     written = [
@@ -449,8 +449,9 @@ def _overhead_section(cost: pd.DataFrame, art: Path) -> Section:
                 "Optimizer time per trial",
                 "Milliseconds spent in ask + tell per trial against the trial number (median "
                 "over objectives and seeds), on a log scale: a rising line is a searcher whose "
-                "model grows with its history. The table's last two columns show what a median "
-                "hides: the slowest single ask + tell, and a run's total.",
+                "model grows with its history. The table's last columns show what a median "
+                "hides: the slowest single ask + tell and a run's total, and the strategy's "
+                "start-up (its constructor, median over runs), counted in no trial.",
                 art / "overhead.png",
             )
         ],
@@ -505,6 +506,7 @@ def _format_overhead(cost: pd.DataFrame) -> pd.DataFrame:
             "last / first": cost["growth"].map("{:.2f}".format),
             "largest": cost["max_ms"].map("{:.3g}".format),
             "per run, total (s)": cost["run_total_s"].map("{:.3g}".format),
+            "start-up (ms)": cost["startup_ms"].map("{:.3g}".format),
         }
     )
 

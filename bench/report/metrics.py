@@ -286,6 +286,7 @@ OVERHEAD_COLUMNS = (
     "growth",
     "max_ms",
     "run_total_s",
+    "startup_ms",
 )
 
 
@@ -396,12 +397,18 @@ def overhead(runs: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["strategy", "trial"], sort=True)["ms"].median().reset_index()
 
 
-def overhead_table(runs: pd.DataFrame, window: int = 10) -> pd.DataFrame:
+def overhead_table(
+    runs: pd.DataFrame,
+    window: int = 10,
+    startup: Mapping[tuple[str, str, int], float] | None = None,
+) -> pd.DataFrame:
     """Per strategy: trials, median ms per trial over all trials, over each run's
     first ``window`` trials and over its last ``window`` trials, and their ratio
     (how the optimizer's cost grows with the number of trials); the largest
     single ask + tell (ms) and the median over runs of a run's total ask + tell
-    (s), which a median per trial hides when a library refits now and then."""
+    (s), which a median per trial hides when a library refits now and then; and
+    the median over runs of the constructor's time (ms) from ``startup``
+    ((objective, strategy, seed) -> seconds; NaN for a strategy without one)."""
     ms = (runs["t_ask"] + runs["t_tell"]) * 1e3
     frame = runs[["strategy", "objective", "seed", "trial"]].assign(ms=ms)
     last_trial = frame.groupby(["strategy", "objective", "seed"])["trial"].transform("max")
@@ -422,4 +429,9 @@ def overhead_table(runs: pd.DataFrame, window: int = 10) -> pd.DataFrame:
         }
     )
     table["growth"] = table["last_ms"] / table["first_ms"]
+    starts = pd.Series(
+        {key: seconds * 1e3 for key, seconds in (startup or {}).items()}, dtype=float
+    )
+    by_strategy = starts.groupby(level=1).median() if len(starts) else pd.Series(dtype=float)
+    table["startup_ms"] = by_strategy.reindex(table.index)
     return table.reset_index().sort_values("median_ms", ignore_index=True)

@@ -51,6 +51,9 @@ class Stored:
     designs: Mapping[tuple[str, str, int], int] = field(default_factory=dict)
     """(objective, strategy, seed) -> the run's initial design size, for the
     kept runs of strategies that have one (``Strategy.initial_design``)."""
+    startup: Mapping[tuple[str, str, int], float] = field(default_factory=dict)
+    """(objective, strategy, seed) -> seconds the strategy's constructor took,
+    for the kept runs that recorded it."""
 
     @property
     def samples(self) -> dict[str, list[float]]:
@@ -92,6 +95,7 @@ def load(root: str | Path) -> Stored:
     current = current_plan(manifest, [meta["spec"] for _, _, meta in intact])
     errored, used = [], set()
     designs: dict[tuple[str, str, int], int] = {}
+    startup: dict[tuple[str, str, int], float] = {}
     for path, table, meta in intact:
         reason = current.judge(meta)
         key = _key(meta["spec"])
@@ -103,13 +107,17 @@ def load(root: str | Path) -> Stored:
             used.add(run_key)
             if meta.get("initial_design") is not None:
                 designs[run_key] = int(meta["initial_design"])
+            if meta.get("t_init") is not None:
+                startup[run_key] = float(meta["t_init"])
             continue
         left_out.append(LeftOut(key, reason, str(path)))
         if reason.startswith("errored"):
             errored.append(key)
     runs = runs_frame(kept, store.runs) if kept else _empty()
     missing = tuple(current.missing(used))
-    return Stored(runs, current.optima, manifest, tuple(errored), tuple(left_out), missing, designs)
+    return Stored(
+        runs, current.optima, manifest, tuple(errored), tuple(left_out), missing, designs, startup
+    )
 
 
 @dataclass
