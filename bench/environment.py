@@ -62,13 +62,25 @@ def git_state(directory: Path) -> dict[str, Any] | None:
     return {"commit": commit, "dirty": bool(status.strip())}
 
 
+def cpu_model() -> str | None:
+    """The processor's model name (Linux ``/proc/cpuinfo``), None where unknown:
+    linear algebra kernels differ by CPU, so the last bits of a run may too."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or None
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else (platform.processor() or None)
+
+
 def environment() -> dict[str, Any]:
-    """Python, platform, CPU count, package versions and the code's git state."""
+    """Python, platform, CPU model and count, package versions and the code's git state."""
     return {
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "machine": platform.machine(),
+        "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "packages": package_versions(),
         "git": git_state(Path(__file__).resolve().parent),
