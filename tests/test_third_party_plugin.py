@@ -28,7 +28,7 @@ LIBRARIES = "tests/plugin-libraries.txt"
 #: The example's cheap variant: ~10 ms a suggestion instead of the library defaults' ~75 ms.
 CHEAP = "bayes-opt[gp_restarts=1,n_random=1000,n_smart=2]"
 #: check-strategy runs in its own process, where no test fixture limits BLAS threads:
-#: the GP's linear algebra then oversubscribes a loaded 2-core machine (4x slower).
+#: the GP's linear algebra then oversubscribes a 2-core machine (~3x the CPU time).
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
