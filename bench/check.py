@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from bench.registry import Registry, RegistryError, default_registry
 from bench.strategy import Strategy
@@ -130,12 +131,13 @@ def run_contract(label: str, source: str) -> list[CheckResult]:
         test = folder / f"test_{re.sub(r'[^a-z0-9]', '_', label)}_{next(_COUNTER)}.py"
         test.write_text(source)
         collector = _Collector()
-        status = pytest.main(
-            [str(test), "-p", "no:cacheprovider", "-p", "no:terminal",
-             "-p", "no:unraisableexception",  # its gc.collect() at exit costs 0.3 s a check
-             "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)],
-            plugins=[collector],
-        )  # fmt: skip
+        with threadpool_limits(1):  # a GP's linear algebra would oversubscribe the cores
+            status = pytest.main(
+                [str(test), "-p", "no:cacheprovider", "-p", "no:terminal",
+                 "-p", "no:unraisableexception",  # its gc.collect() at exit costs 0.3 s a check
+                 "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)],
+                plugins=[collector],
+            )  # fmt: skip
         if not collector.results:
             raise RegistryError(f"the contract could not run on {label!r} (pytest status {status})")
         return collector.results

@@ -127,12 +127,11 @@ def test_a_plugin_declaring_a_model_it_does_not_use_fails_check_strategy(tmp_pat
     from bench.registry import default_registry
     from bench.scaffold import new_strategy
 
-    path, test_file = new_strategy("posing-search", tmp_path, default_registry())
+    path = new_strategy("posing-search", tmp_path, default_registry())[0]
     path.write_text(path.read_text().replace("model_based = False", "model_based = True"))
     results = {r.check: r for r in check_strategy("posing-search", (str(path),))}
     told = results["a model based strategy uses what it is told"]
     assert told.outcome == "fail" and "do not depend on what it is told" in told.reason
-    assert results["a model based strategy beats random search"].outcome in ("pass", "fail")
     assert all(r.outcome != "skip" for r in results.values())
 
 
@@ -221,3 +220,26 @@ def test_a_renamed_or_moved_plugin_file_keeps_its_fingerprint(tmp_path):
     edited = tmp_path / "edited.py"
     edited.write_text(source + "\n# edited\n")
     assert code(edited)["plugin:my-random"] != before["plugin:my-random"]
+
+
+def test_a_moved_plugin_file_is_named_by_the_report_and_its_runs_reused(tmp_path, caplog):
+    from bench.registry import default_registry
+    from bench.report.stored import load
+    from bench.scaffold import new_strategy
+
+    first = new_strategy("search-a", tmp_path / "plugins", default_registry())[0]
+    suite = tmp_path / "mini.toml"
+    suite.write_text(
+        'strategies = ["random", "search-a"]\nobjectives = ["branin"]\nseeds = 1\nbudget = 4\n'
+    )
+    results = tmp_path / "results"
+    assert main(["run", str(suite), "--plugin", str(first), "--results", str(results)]) == 0
+    moved = first.rename(tmp_path / "renamed.py")
+    default_registry.cache_clear()  # as a new `report` process starts
+    reasons = [left.reason for left in load(results / "mini").left_out]
+    assert len(reasons) == 1 and f"plugin file {first} is gone (moved or renamed?)" in reasons[0]
+    assert f"run {suite} --plugin NEW/PATH.py --strategies search-a" in reasons[0]
+    caplog.clear()
+    assert main(["run", str(suite), "--plugin", str(moved), "--results", str(results)]) == 0
+    assert "2 stored, 0 to run" in caplog.text
+    assert not load(results / "mini").left_out

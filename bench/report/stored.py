@@ -197,7 +197,26 @@ def current_plan(manifest: dict[str, Any], stored_specs: list[dict[str, Any]]) -
                 result.by_hash[spec.hash] = spec
             result.by_key[spec.objective, spec.strategy, spec.seed] = spec
         result.optima.update({label: obj.optimum for label, obj in objectives.items()})
+    _hint_moved_plugins(manifest, result.problems)
     return result
+
+
+def _hint_moved_plugins(manifest: dict[str, Any], problems: dict[str, str]) -> None:
+    """Add to each unknown strategy's problem the plugin files the manifest
+    records that are gone, and the command that records a moved file's new path."""
+    gone = [p for p in manifest_file.plugins_of(manifest) if not Path(p).is_file()]
+    if not gone:
+        return
+    suite_file = Path(manifest.get("suite_file", ""))
+    built_in = suite_file.parent == Path(__file__).parents[1] / "suites"
+    suite = manifest["suite"] if built_in else str(suite_file)
+    for name in [n for n in problems if n and "unknown strategy" in problems[n]]:
+        problems[name] += (
+            f"; the folder's plugin file{'s' if len(gone) > 1 else ''} {', '.join(gone)} "
+            f"{'are' if len(gone) > 1 else 'is'} gone (moved or renamed?): "
+            f"`python -m bench run {suite} --plugin NEW/PATH.py --strategies {name}` records "
+            "its new path and reuses the stored runs"
+        )
 
 
 def _plans(
