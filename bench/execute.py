@@ -192,7 +192,8 @@ class InProcess:
 def _serve(tasks: Connection, driver: Connection) -> None:
     """A pool worker: compute each ``(spec, plugins)`` received on ``tasks`` and
     send back ``("trace", trace)`` or ``("raised", traceback)``, until the
-    driver closes ``tasks`` or ends."""
+    driver closes ``tasks`` or ends. A driver that closed its end while a run
+    was computing (interrupted) gets no reply: it counts that run as not run."""
     follow_driver(driver)
     threadpool_limits(1)
     while True:
@@ -206,6 +207,8 @@ def _serve(tasks: Connection, driver: Connection) -> None:
             reply = ("raised", traceback.format_exc())
         try:
             tasks.send(reply)
+        except (BrokenPipeError, ConnectionResetError):
+            return
         except Exception:
             tasks.send(("raised", traceback.format_exc()))
 

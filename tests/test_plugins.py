@@ -243,3 +243,45 @@ def test_a_moved_plugin_file_is_named_by_the_report_and_its_runs_reused(tmp_path
     assert main(["run", str(suite), "--plugin", str(moved), "--results", str(results)]) == 0
     assert "2 stored, 0 to run" in caplog.text
     assert not load(results / "mini").left_out
+
+
+FULL_PRICE = '''
+import numpy as np
+from bench import Evaluation, Fidelity, Float, Objective, Space
+
+
+class FullPrice(Objective):
+    """A bowl that states a full evaluation's cost at every fidelity."""
+
+    name = "full-price"
+    fidelity = Fidelity("epochs", 1, 27, eta=3)
+
+    def __init__(self):
+        self.space = Space({"x": Float(0.0, 1.0)})
+
+    def evaluate(self, config, fidelity=None, *, seed):
+        return Evaluation(float((config["x"] - 0.3) ** 2), cost=1.0)
+'''
+
+
+def test_a_stated_cost_at_odds_with_the_cost_model_is_said_by_the_report(tmp_path):
+    plugin = tmp_path / "full_price.py"
+    plugin.write_text(FULL_PRICE)
+    suite = tmp_path / "priced.toml"
+    suite.write_text(
+        'strategies = ["hyperband"]\nobjectives = ["full-price"]\nseeds = 1\nbudget = 3\n'
+    )
+    results = tmp_path / "results"
+    assert main(["run", str(suite), "--plugin", str(plugin), "--results", str(results)]) == 0
+    from bench.report import _summary
+    from bench.report.stored import load
+
+    stored = load(results / "priced")
+    summary = " ".join(_summary(stored, stored.runs, {}, None).items)
+    assert (
+        "Objective full-price charged costs its cost model does not give (hyperband: trial 0"
+        in summary
+    )
+    assert (
+        "stated cost 1 at fidelity 1, where its cost model (Objective.cost) says 0.037" in summary
+    )

@@ -219,6 +219,11 @@ def _summary(
         items += [ref.note for ref in results.refs.values() if ref.note]
         items += summarise(results.table, results.overall)
     items += design_sentences(never_left(runs, stored.designs))
+    items += [
+        f"Objective {objective} charged costs its cost model does not give ({note}): "
+        "its budget axis counts what the objective stated."
+        for objective, note in sorted(stored.cost_mismatch.items())
+    ]
     if stored.left_out:
         items.append(left_out_line(stored.left_out) + " (each listed under Left out).")
     if stored.missing:
@@ -506,7 +511,9 @@ def _format_overhead(cost: pd.DataFrame) -> pd.DataFrame:
             "last / first": cost["growth"].map("{:.2f}".format),
             "largest": cost["max_ms"].map("{:.3g}".format),
             "per run, total (s)": cost["run_total_s"].map("{:.3g}".format),
-            "start-up (ms)": cost["startup_ms"].map("{:.3g}".format),
+            "start-up (ms)": cost["startup_ms"].map(
+                lambda ms: "not recorded" if pd.isna(ms) else f"{ms:.3g}"
+            ),
         }
     )
 

@@ -54,6 +54,9 @@ class Stored:
     startup: Mapping[tuple[str, str, int], float] = field(default_factory=dict)
     """(objective, strategy, seed) -> seconds the strategy's constructor took,
     for the kept runs that recorded it."""
+    cost_mismatch: Mapping[str, str] = field(default_factory=dict)
+    """objective -> the first kept run's note of a stated cost at odds with the
+    objective's cost model (``trace.meta["cost_mismatch"]``)."""
 
     @property
     def samples(self) -> dict[str, list[float]]:
@@ -96,6 +99,7 @@ def load(root: str | Path) -> Stored:
     errored, used = [], set()
     designs: dict[tuple[str, str, int], int] = {}
     startup: dict[tuple[str, str, int], float] = {}
+    cost_mismatch: dict[str, str] = {}
     for path, table, meta in intact:
         reason = current.judge(meta)
         key = _key(meta["spec"])
@@ -109,6 +113,8 @@ def load(root: str | Path) -> Stored:
                 designs[run_key] = int(meta["initial_design"])
             if meta.get("t_init") is not None:
                 startup[run_key] = float(meta["t_init"])
+            if meta.get("cost_mismatch"):
+                cost_mismatch.setdefault(run_key[0], f"{run_key[1]}: {meta['cost_mismatch']}")
             continue
         left_out.append(LeftOut(key, reason, str(path)))
         if reason.startswith("errored"):
@@ -116,7 +122,15 @@ def load(root: str | Path) -> Stored:
     runs = runs_frame(kept, store.runs) if kept else _empty()
     missing = tuple(current.missing(used))
     return Stored(
-        runs, current.optima, manifest, tuple(errored), tuple(left_out), missing, designs, startup
+        runs,
+        current.optima,
+        manifest,
+        tuple(errored),
+        tuple(left_out),
+        missing,
+        designs,
+        startup,
+        cost_mismatch,
     )
 
 
