@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 from bench.objective import Evaluation, Fidelity, Objective
 from bench.registry import default_registry
@@ -211,6 +212,12 @@ class ObjectiveContract:
     search_evaluations: int = 400
     #: How far a value may stray from ``optimum`` (float rounding), times max(1, |optimum|).
     optimum_tolerance: float = 1e-9
+
+    @pytest.fixture(autouse=True)
+    def _one_blas_thread(self) -> Iterator[None]:
+        """One BLAS thread per check, as in check-objective and the pool's workers."""
+        with threadpool_limits(1):
+            yield
 
     @pytest.fixture
     def objective(self) -> Objective | type[Objective] | str:

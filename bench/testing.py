@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from bench.budget import Budget
 from bench.loop import run
@@ -153,6 +154,13 @@ class StrategyContract:
     quality_budget: float = 60
     quality_seeds: int = 5
     quality_objective: str = "branin"
+
+    @pytest.fixture(autouse=True)
+    def _one_blas_thread(self) -> Iterator[None]:
+        """One BLAS thread per check: a GP's linear algebra on all cores of a small
+        machine costs several times the CPU (a plugin's test took 6x as long)."""
+        with threadpool_limits(1):
+            yield
 
     @pytest.fixture
     def strategy(self) -> type[Strategy] | str:
@@ -306,16 +314,46 @@ class StrategyContract:
         objective = self._quality_objective(strategy)
         told = self._proposals(strategy, 0, self.quality_budget, objective)
         negated = self._proposals(strategy, 0, self.quality_budget, objective, sign=-1.0)
-        assert self._first_difference(told, negated) is not None, (
+        after = self._after_first_difference(told, negated, self.direction_window)
+        assert after, (
             f"with a budget of {self.quality_budget:g} on {self.quality_objective} (seed 0), "
-            "the strategy "
-            "proposed exactly the same configurations when told the objective's values as when "
-            "told their negation: its suggestions do not depend on what it is told, as if it "
-            "were random or quasi-random (Sobol) sampling. A wrapped library may have fallen "
-            "back to its initial design silently (too few start-up trials, a model that failed "
-            "to fit, a value it rejected); if the strategy does not model past results, set "
-            "`model_based = False`"
+            "the strategy proposed exactly the same configurations when told the objective's "
+            "values as when told their negation: its suggestions do not depend on what it is "
+            "told, as if it were random or quasi-random (Sobol) sampling. A wrapped library may "
+            "have fallen back to its initial design silently (too few start-up trials, a model "
+            "that failed to fit, a value it rejected); if the strategy does not model past "
+            "results, set `model_based = False`"
         )
+        mine, flipped = (
+            float(np.median([self._full_value(objective, text) for text in side if text]))
+            for side in zip(*after)
+        )
+        assert mine < flipped, (
+            f"on {self.quality_objective} (seed 0), the {len(after)} suggestions after the two "
+            f"runs part have a median value of {mine:.6g} when the strategy is told the "
+            f"objective's values and {flipped:.6g} when told their negation: it moves towards "
+            "what it is told is worse. Does the wrapper hand a maximising library `value` "
+            "instead of `-value`?"
+        )
+
+    #: Suggestions compared, after the first that differs, to tell minimising from maximising.
+    direction_window: int = 10
+
+    @staticmethod
+    def _after_first_difference(
+        first: Iterator[str], second: Iterator[str], window: int
+    ) -> list[tuple[str | None, str | None]]:
+        """Up to ``window`` pairs of proposals from the first where two probes
+        differ on; empty if they agree throughout."""
+        pairs = itertools.zip_longest(first, second)
+        start = next((pair for pair in pairs if pair[0] != pair[1]), None)
+        return [] if start is None else [start, *itertools.islice(pairs, window - 1)]
+
+    @staticmethod
+    def _full_value(objective: Objective, proposal: str) -> float:
+        """The full-fidelity value (seed 0) of a proposal as ``_proposals`` yields it."""
+        config, _ = json.loads(proposal)
+        return objective.evaluate(config, None, seed=0).value
 
     def test_a_model_based_strategy_beats_random_search(self, strategy, model_based):
         if not model_based:

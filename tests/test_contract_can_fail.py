@@ -9,6 +9,7 @@ from scipy.stats import qmc
 from bench import Strategy
 from bench.loop import StrategyError
 from bench.testing import StrategyContract
+from strategies.optuna_samplers import TPE
 
 
 class Unseeded(Strategy):
@@ -106,3 +107,17 @@ def test_a_model_based_built_in_passes_the_model_check(contract):
 def test_the_model_checks_follow_the_class_attribute(contract):
     assert contract.model_based.__wrapped__(contract, SobolFallback) is True
     assert contract.model_based.__wrapped__(contract, Constant) is False
+
+
+class Maximising(TPE):
+    """TPE behind a wrapper that forgot a maximising library wants ``-value``."""
+
+    name = "maximising-tpe"
+
+    def tell(self, suggestion, value):
+        super().tell(suggestion, None if value is None else -value)
+
+
+def test_a_wrapper_that_maximises_fails_the_model_check(contract):
+    with pytest.raises(AssertionError, match="moves towards what it is told is worse"):
+        contract.test_a_model_based_strategy_uses_what_it_is_told(Maximising, True)

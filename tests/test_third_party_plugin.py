@@ -27,8 +27,8 @@ EXAMPLE = ROOT / "examples" / "plugins" / "bayes_opt_strategy.py"
 LIBRARIES = "tests/plugin-libraries.txt"
 #: The example's cheap variant: ~10 ms a suggestion instead of the library defaults' ~75 ms.
 CHEAP = "bayes-opt[gp_restarts=1,n_random=1000,n_smart=2]"
-#: check-strategy runs in its own process, where no test fixture limits BLAS threads:
-#: the GP's linear algebra then oversubscribes a 2-core machine (~3x the CPU time).
+#: One BLAS thread in the subprocesses too, as in the test processes (conftest.py): the
+#: GP's linear algebra would otherwise oversubscribe a 2-core machine (~3x the CPU time).
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -71,7 +71,8 @@ def test_a_library_wrapped_as_a_scaffolded_plugin_passes_the_contract_and_races(
     plugin.write_text(EXAMPLE.read_text())
 
     checking = subprocess.Popen(
-        [sys.executable, "-m", "bench", "check-strategy", CHEAP, "--plugin", str(plugin)],
+        [sys.executable, "-m", "bench", "check-strategy", CHEAP, "--plugin", str(plugin),
+         "--model-based"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
     )  # fmt: skip
     suite = write_suite(tmp_path, "race", ["random", "tpe", CHEAP], ["branin", "hartmann3"])
