@@ -297,6 +297,15 @@ def _print_outcome(outcome: Any, command: str) -> None:
     ran, errored, skipped = outcome.ran, outcome.errored, outcome.skipped
     for run in errored:
         log.error("run %s errored:\n%s", run.spec.key, run.error.rstrip())
+    mismatches = {o.spec.objective: o for o in ran if o.cost_mismatch}
+    for objective, run in sorted(mismatches.items()):
+        log.warning(
+            "objective %s charged costs its cost model does not give (%s, %s); "
+            "`python -m bench check-objective` shows where",
+            objective,
+            run.spec.strategy,
+            run.cost_mismatch,
+        )
     log.info(
         "%s: %d runs ran in %.1fs (%d failed trials, %d timeouts, %d errored runs); results in %s",
         outcome.status,

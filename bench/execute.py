@@ -94,6 +94,8 @@ class Outcome:
     seconds: float = 0.0
     error: str | None = None
     skipped: str | None = None
+    #: A stated cost at odds with the objective's cost model (``trace.meta``).
+    cost_mismatch: str | None = None
 
     @classmethod
     def of(cls, spec: RunSpec, trace: Trace) -> Outcome:
@@ -105,6 +107,7 @@ class Outcome:
             best=trace.final_best,
             seconds=trace.meta["wall"],
             error=trace.error,
+            cost_mismatch=trace.meta.get("cost_mismatch"),
         )
 
 

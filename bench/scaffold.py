@@ -13,7 +13,7 @@ from bench.registry import Registry
 NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 STRATEGY = Template('''\
-"""$title: replace this line with what your searcher does (shown by `python -m bench list`).
+"""$title: a tunebench strategy plugin (the class docstring's first line is its description).
 
 A tunebench strategy plugin. Check it against the shared contract:
 
@@ -33,7 +33,12 @@ from bench import Budget, Fidelity, Space, Strategy, Suggestion
 
 
 class $cls(Strategy):
-    """Random search, as a working starting point: replace ask and tell with your method."""
+    """Random search, as a working starting point: replace ask and tell with your method.
+
+    The first line above is what `python -m bench list strategies` shows: make it
+    say what your searcher does. The untouched template proposes exactly what the
+    built-in `random` proposes with the same seed, so its results equal random's.
+    """
 
     #: The registry key: kebab-case, unique among every strategy (built-in or plugin).
     name = "$name"
@@ -107,7 +112,7 @@ class TestContract(StrategyContract):
 
 
 OBJECTIVE = Template('''\
-"""$title: replace this line with what your objective measures (shown by `python -m bench list`).
+"""$title: a tunebench objective plugin (the class docstring's first line is its description).
 
 A tunebench objective plugin. Check it against the shared contract:
 
@@ -130,7 +135,11 @@ from bench.space import Value
 
 
 class $cls(Objective):
-    """A smooth stand-in for a training run's validation error: replace evaluate with yours."""
+    """A smooth stand-in for a training run's validation error: replace evaluate with yours.
+
+    The first line above is what `python -m bench list objectives` shows: make it
+    say what your objective measures.
+    """
 
     #: The registry key: kebab-case, unique among every objective (built-in or plugin).
     name = "$name"

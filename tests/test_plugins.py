@@ -243,6 +243,12 @@ def test_a_moved_plugin_file_is_named_by_the_report_and_its_runs_reused(tmp_path
     assert main(["run", str(suite), "--plugin", str(moved), "--results", str(results)]) == 0
     assert "2 stored, 0 to run" in caplog.text
     assert not load(results / "mini").left_out
+    moved.write_text(moved.read_text() + "\n# edited\n")
+    rerun = bench("run", str(suite), "--plugin", str(moved), "--results", str(results))
+    assert rerun.returncode == 0, rerun.stderr
+    (old,) = load(results / "mini").left_out
+    assert old.key == "branin / search-a / seed=0"
+    assert old.reason.startswith("superseded by a run of today's code (module plugin:search-a")
 
 
 FULL_PRICE = '''
@@ -264,7 +270,7 @@ class FullPrice(Objective):
 '''
 
 
-def test_a_stated_cost_at_odds_with_the_cost_model_is_said_by_the_report(tmp_path):
+def test_a_stated_cost_at_odds_with_the_cost_model_is_said_by_run_and_report(tmp_path, caplog):
     plugin = tmp_path / "full_price.py"
     plugin.write_text(FULL_PRICE)
     suite = tmp_path / "priced.toml"
@@ -273,6 +279,9 @@ def test_a_stated_cost_at_odds_with_the_cost_model_is_said_by_the_report(tmp_pat
     )
     results = tmp_path / "results"
     assert main(["run", str(suite), "--plugin", str(plugin), "--results", str(results)]) == 0
+    assert (
+        "objective full-price charged costs its cost model does not give (hyperband," in caplog.text
+    )
     from bench.report import _summary
     from bench.report.stored import load
 

@@ -259,7 +259,9 @@ def _left_out(left_out: Sequence[LeftOut]) -> Section:
         "Left out",
         paragraphs=[
             "Stored runs this report does not use, and why: none of them enters a figure, "
-            "a table or a verdict. Rerunning the suite replaces stale and errored runs."
+            "a table or a verdict. Rerunning the suite recomputes stale and errored runs and "
+            "stores the new ones beside the old, which are then listed as superseded (kept as "
+            "the record of what the earlier code gave)."
         ],
         items=items,
     )

@@ -120,6 +120,7 @@ def load(root: str | Path) -> Stored:
         if reason.startswith("errored"):
             errored.append(key)
     runs = runs_frame(kept, store.runs) if kept else _empty()
+    left_out = [_superseded(x, used) for x in left_out]
     missing = tuple(current.missing(used))
     return Stored(
         runs,
@@ -213,6 +214,18 @@ def current_plan(manifest: dict[str, Any], stored_specs: list[dict[str, Any]]) -
         result.optima.update({label: obj.optimum for label, obj in objectives.items()})
     _hint_moved_plugins(manifest, result.problems)
     return result
+
+
+def _superseded(left: LeftOut, used: set[tuple[str, str, int]]) -> LeftOut:
+    """``left`` as superseded if it is stale and a kept run of the same objective,
+    strategy and seed replaces it."""
+    if not left.reason.startswith("stale:"):
+        return left
+    objective, strategy, seed = left.key.rsplit(" / ", 2)
+    if (objective, strategy, int(seed.removeprefix("seed="))) not in used:
+        return left
+    reason = "superseded by a run of today's code (" + left.reason.removeprefix("stale: ") + ")"
+    return LeftOut(left.key, reason, left.path)
 
 
 def _hint_moved_plugins(manifest: dict[str, Any], problems: dict[str, str]) -> None:
