@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from bench.registry import Registry, RegistryError, default_registry
 from bench.strategy import Strategy
+from bench.suite import plugin_hint
 from bench.variant import parse_variant
 
 Outcome = Literal["pass", "fail", "skip"]
@@ -108,7 +109,10 @@ def strategies_to_check(target: str, registry: Registry) -> list[str]:
         if not names:
             raise RegistryError(f"{target} defines no Strategy subclass with a `name`")
         return sorted(names)
-    variant, _ = registry.resolve("strategy", target)
+    try:
+        variant, _ = registry.resolve("strategy", target)
+    except RegistryError as exc:
+        raise RegistryError(f"{exc}{plugin_hint(exc, 'strategy')}") from None
     return [str(variant)]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from bench.check import CheckResult, run_contract
 from bench.objective import Objective
 from bench.registry import Registry, RegistryError, default_registry
+from bench.suite import plugin_hint
 from bench.variant import parse_variant
 
 TEST_MODULE = """
@@ -54,7 +55,10 @@ def objectives_to_check(target: str, registry: Registry) -> list[str]:
         if not names:
             raise RegistryError(f"{target} defines no Objective subclass with a `name`")
         return sorted(names)
-    variant, _ = registry.resolve("objective", target)
+    try:
+        variant, _ = registry.resolve("objective", target)
+    except RegistryError as exc:
+        raise RegistryError(f"{exc}{plugin_hint(exc, 'objective')}") from None
     return [str(variant)]
 
 

@@ -3,9 +3,11 @@
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from bench.check import check_strategy, contract_strategy, source_of
 from bench.cli import main
-from bench.registry import default_registry
+from bench.registry import RegistryError, default_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,3 +79,19 @@ def test_an_unknown_name_with_no_close_match_suggests_plugin(tmp_path, caplog):
     caplog.clear()
     assert main(["run", str(suite), "--results", str(tmp_path / "r")]) == 2
     assert "did you mean 'random'?" in caplog.text and "--plugin" not in caplog.text
+
+
+def test_check_strategy_and_check_objective_suggest_plugin_for_an_unknown_name():
+    from bench.check import strategies_to_check
+    from bench.check_objective import objectives_to_check
+
+    with pytest.raises(
+        RegistryError, match="unknown strategy 'zzz-search'; if it is a plugin, pass"
+    ):
+        strategies_to_check("zzz-search", default_registry())
+    with pytest.raises(
+        RegistryError, match="unknown objective 'zzz-bowl'; if it is a plugin, pass"
+    ):
+        objectives_to_check("zzz-bowl", default_registry())
+    with pytest.raises(RegistryError, match=r"did you mean 'tpe'\?$"):
+        strategies_to_check("tpx", default_registry())
