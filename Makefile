@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick lessons publish report test lint mutate tamper perf-loop perf-wrappers perf-objectives perf-scale lock clean
+.PHONY: setup bench quick lessons publish report test lint mutate tamper perf-loop perf-wrappers perf-objectives perf-scale guides lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,9 @@ perf-objectives: $(STAMP)  ## cost per evaluation of every objective (synthetic:
 
 perf-scale: $(STAMP)  ## one suite with --jobs 1, --jobs 2 and a 2-worker loopback Dask cluster: speedups and lower bound
 	$(BIN)/python benchmarks/perf_scale.py
+
+guides:  ## follow the README's plugin guides verbatim in a fresh clone of HEAD, timing each (~3 min)
+	scripts/follow_guides.sh
 
 clean:  ## remove .venv and caches (results are kept)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
