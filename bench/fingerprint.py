@@ -41,14 +41,15 @@ OWN = frozenset({"bench", "strategies", "objectives"})
 LAZY = {"optuna": ("scipy", "cmaes", "torch", "greenlet")}
 #: Each loaded file's hash when this process first saw it loaded, by resolved path.
 _AS_IMPORTED: dict[str, str] = {}
-#: The file each fingerprint key (module name, ``plugin:NAME``) was last hashed from.
+#: The file each fingerprint key (module name, ``plugin:KIND:NAME``) was last hashed from.
 _FILES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """``modules``: module name (``plugin:NAME`` for the file defining plugin
-    ``NAME``, whatever the file is called or wherever it lies) -> SHA-256 of its source;
+    """``modules``: module name (``plugin:strategy:NAME`` or ``plugin:objective:NAME``
+    for the file defining plugin ``NAME``, whatever the file is called or wherever
+    it lies) -> SHA-256 of its source;
     ``libraries``: distribution name -> version; ``python``: the interpreter."""
 
     modules: dict[str, str]
@@ -182,7 +183,8 @@ def _class_file(target: type) -> tuple[str, str] | None:
     module = target.__module__
     if module.split(".")[0] in OWN:
         return module, path
-    return f"plugin:{getattr(target, 'name', target.__qualname__)}", path
+    kind = "objective" if any(c.__name__ == "Objective" for c in target.__mro__) else "strategy"
+    return f"plugin:{kind}:{getattr(target, 'name', target.__qualname__)}", path
 
 
 def _module_file(module: str) -> tuple[str, str] | None:

@@ -216,10 +216,10 @@ def test_a_renamed_or_moved_plugin_file_keeps_its_fingerprint(tmp_path):
         return fingerprint(cls).to_json()["modules"]
 
     before, after = code(first), code(moved)
-    assert after == before and "plugin:my-random" in before
+    assert after == before and "plugin:strategy:my-random" in before
     edited = tmp_path / "edited.py"
     edited.write_text(source + "\n# edited\n")
-    assert code(edited)["plugin:my-random"] != before["plugin:my-random"]
+    assert code(edited)["plugin:strategy:my-random"] != before["plugin:strategy:my-random"]
 
 
 def test_a_moved_plugin_file_is_named_by_the_report_and_its_runs_reused(tmp_path, caplog):
@@ -248,7 +248,9 @@ def test_a_moved_plugin_file_is_named_by_the_report_and_its_runs_reused(tmp_path
     assert rerun.returncode == 0, rerun.stderr
     (old,) = load(results / "mini").left_out
     assert old.key == "branin / search-a / seed=0"
-    assert old.reason.startswith("superseded by a run of today's code (module plugin:search-a")
+    assert old.reason.startswith(
+        "superseded by a run of today's code (module plugin:strategy:search-a"
+    )
 
 
 FULL_PRICE = '''
@@ -294,3 +296,18 @@ def test_a_stated_cost_at_odds_with_the_cost_model_is_said_by_run_and_report(tmp
     assert (
         "stated cost 1 at fidelity 1, where its cost model (Objective.cost) says 0.037" in summary
     )
+
+
+def test_a_strategy_and_an_objective_of_one_name_are_fingerprinted_apart(tmp_path):
+    from bench.fingerprint import fingerprint
+    from bench.registry import default_registry
+
+    source = (Path(__file__).parents[1] / "strategies" / "random_search.py").read_text()
+    strategy_file = tmp_path / "twin_search.py"
+    strategy_file.write_text(source.replace('name = "random"', 'name = "twin"'))
+    objective_file = tmp_path / "twin_objective.py"
+    objective_file.write_text(FULL_PRICE.replace('name = "full-price"', 'name = "twin"'))
+    registry = default_registry((str(strategy_file), str(objective_file)))
+    strategy, objective = registry.strategy("twin")[1], registry.objective("twin")[1]
+    modules = fingerprint(strategy, type(objective)).to_json()["modules"]
+    assert modules["plugin:strategy:twin"] != modules["plugin:objective:twin"]
