@@ -125,6 +125,7 @@ def _other_parsers(sub: Any) -> None:
         "target", help="a results folder (results/<suite>), a suite name or a suite file"
     )
     p_report.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    p_report.add_argument("--plugin", action="append", default=[], help=argparse.SUPPRESS)
     p_report.set_defaults(command=cmd_report)
 
     p_new = sub.add_parser(
@@ -345,6 +346,13 @@ def _last_line(text: str) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     from bench.report import write_report
 
+    if args.plugin:
+        log.error(
+            "error: report takes no --plugin: it loads the plugin files the folder's "
+            "manifest records from its runs. A plugin file that moved is recorded by "
+            "running the suite again: python -m bench run SUITE --plugin NEW/PATH.py"
+        )
+        return EXIT_USAGE
     target = report_folder(args.target, args.results)
     if not (target / "runs").is_dir():
         log.error(

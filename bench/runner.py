@@ -129,6 +129,8 @@ def run_suite(
     narrowed = base.narrow(
         strategies=strategies, objectives=objectives, seeds=seeds, budget=budget, timeout=timeout
     )
+    for warning in narrowing_warnings(base, narrowed):
+        log.warning("%s", warning)
     plugin_paths = tuple(dict.fromkeys(str(Path(p).resolve()) for p in plugins))
     registry = default_registry(plugin_paths)
     registry.check_plugins()
@@ -173,6 +175,22 @@ def check_not_edited(specs: Sequence[RunSpec]) -> None:
             f"{'it' if len(edited) == 1 else 'them'}: it would run the old code. Restart "
             f"Python (in a notebook, restart the kernel) and run the suite again"
         )
+
+
+def narrowing_warnings(base: Suite, narrowed: Suite) -> list[str]:
+    """What a command-line budget or timeout other than the suite's means for its
+    report: the runs are stored, and the suite's report leaves them out."""
+    warnings = []
+    for key, unit in (("budget", ""), ("timeout", " s")):
+        mine, theirs = getattr(narrowed, key), getattr(base, key)
+        if mine != theirs:
+            warnings.append(
+                f"--{key} {mine:g}{unit} is not suite {base.name}'s {key} "
+                f"({'none' if theirs is None else f'{theirs:g}{unit}'}): these runs are stored, "
+                f"but `python -m bench report` on the suite leaves them out as narrowed; to "
+                f"report them, race in a suite file of your own with {key} = {mine:g}"
+            )
+    return warnings
 
 
 def check_plugin_names(manifest: Mapping[str, Any], plugins: tuple[str, ...]) -> None:

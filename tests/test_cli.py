@@ -227,3 +227,10 @@ def test_strategies_with_options_run_from_a_suite_file(tmp_path):
     assert list(
         (tmp_path / "r/tiny/runs/branin/tpe[n_startup_trials%3D4]").glob("seed=0-*.parquet")
     )
+
+
+def test_report_refuses_plugin_and_says_where_plugins_come_from(tmp_path, caplog):
+    assert main(["report", str(tmp_path), "--plugin", "x.py"]) == 2
+    assert (
+        "report takes no --plugin: it loads the plugin files the folder's manifest" in caplog.text
+    )

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from bench.registry import Registry
-from bench.suite import SuiteError, available_suites, load_suite, plan
+from bench.suite import SuiteError, available_suites, load_suite, parse_suite, plan
 
 VALID = """
 strategies = ["random", "grid"]
@@ -158,3 +158,17 @@ def test_hyperband_and_bohb_are_refused_on_an_objective_without_a_fidelity(tmp_p
     assert "strategy 'hyperband' cannot run on objective 'branin'" in message
     assert "strategy 'bohb' cannot run on objective 'branin'" in message
     assert "hartmann6-mf" not in message
+
+
+def test_a_command_line_budget_or_timeout_warns_that_the_report_leaves_the_runs_out():
+    from bench.runner import narrowing_warnings
+
+    base = parse_suite(
+        'strategies = ["random"]\nobjectives = ["branin"]\nseeds = 2\nbudget = 20\n', "s.toml", "s"
+    )
+    assert narrowing_warnings(base, base.narrow(seeds=[0])) == []
+    (budget,) = narrowing_warnings(base, base.narrow(budget=5))
+    assert budget.startswith("--budget 5 is not suite s's budget (20): these runs are stored")
+    assert "leaves them out as narrowed" in budget
+    (timeout,) = narrowing_warnings(base, base.narrow(timeout=2))
+    assert timeout.startswith("--timeout 2 s is not suite s's timeout (none)")
