@@ -249,7 +249,7 @@ def test_a_moved_plugin_file_is_named_by_the_report_and_its_runs_reused(tmp_path
     (old,) = load(results / "mini").left_out
     assert old.key == "branin / search-a / seed=0"
     assert old.reason.startswith(
-        "superseded by a run of today's code (module plugin:strategy:search-a"
+        "superseded: a run of today's code replaces it (module plugin:strategy:search-a"
     )
 
 

@@ -224,7 +224,11 @@ def _superseded(left: LeftOut, used: set[tuple[str, str, int]]) -> LeftOut:
     objective, strategy, seed = left.key.rsplit(" / ", 2)
     if (objective, strategy, int(seed.removeprefix("seed="))) not in used:
         return left
-    reason = "superseded by a run of today's code (" + left.reason.removeprefix("stale: ") + ")"
+    reason = (
+        "superseded: a run of today's code replaces it ("
+        + left.reason.removeprefix("stale: ")
+        + ")"
+    )
     return LeftOut(left.key, reason, left.path)
 
 
