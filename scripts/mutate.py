@@ -67,7 +67,10 @@ TARGETS: dict[str, tuple[list[str], str | None]] = {
         ["tests/test_hyperopt_tpe.py", "tests/test_bite.py"],
         "hyperopt or trajectory or decoding",
     ),
-    "strategies/skopt_bo.py": (["tests/test_bite.py"], "skopt"),
+    "strategies/skopt_bo.py": (
+        ["tests/test_bite.py", "tests/test_strategy_contract.py"],
+        "(skopt and not TestEveryStrategy) or declare_it",
+    ),
     "strategies/_optuna_space.py": (
         ["tests/test_optuna_samplers.py", "tests/test_bite.py"],
         "optuna or tpe or trajectory or round_trips or cmaes or qmc",
@@ -76,7 +79,7 @@ TARGETS: dict[str, tuple[list[str], str | None]] = {
 
 #: Mutants that cannot change behaviour: (module, line, mutation) -> why.
 EQUIVALENT: dict[tuple[str, int, str], str] = {
-    ("bench/loop.py", 121, "> -> >="): "an evaluation lasting exactly the timeout, to the last "
+    ("bench/loop.py", 129, "> -> >="): "an evaluation lasting exactly the timeout, to the last "
     "bit of perf_counter, is a measure-zero event",
     ("bench/budget.py", 47, ">= -> >"): "spent equal to evaluations - 1e-9 to the last bit: "
     "the tolerance makes the two comparisons agree on every reachable sum",
@@ -84,7 +87,7 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     "pair gives p = 1, never below an alpha <= 1",
     ("bench/report/verdict.py", 134, "or -> and"): "for two or more equal effects scipy's "
     "bootstrap returns the constant as both bounds, what the shortcut gives",
-    ("strategies/optuna_samplers.py", 180, "False -> True"): "warn_independent_sampling only "
+    ("strategies/optuna_samplers.py", 182, "False -> True"): "warn_independent_sampling only "
     "switches optuna's log message about independently sampled categoricals (logging)",
 }
 

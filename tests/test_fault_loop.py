@@ -7,9 +7,11 @@ fault); none gives a silently wrong trace, a run that never ends, or a trace
 that cannot be written.
 """
 
+import contextlib
 import json
 import math
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -339,3 +341,16 @@ def test_a_trial_timeout_raised_in_an_objective_is_still_a_timeout():
     trace = run(scripted(ASKED), Probe(reply=reply), 0, 3, timeout=30)
     assert trace.status == ["ok", "timeout", "ok"]
     assert trace.cost == [1.0, 1.0, 1.0]
+
+
+def test_an_evaluation_over_the_limit_is_a_timeout_even_if_it_swallowed_the_deadline():
+    def reply(call, config):
+        if call == 1:
+            with contextlib.suppress(TrialTimeout):  # an objective that swallows the deadline
+                time.sleep(0.5)
+            time.sleep(0.2)
+        return Evaluation(0.5)
+
+    trace = run(scripted(ASKED), Probe(reply=reply), 0, 3, timeout=0.1)
+    assert trace.status == ["ok", "timeout", "ok"]
+    assert "over the limit of 0.1 s" in trace.errors[1]
