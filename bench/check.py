@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from threadpoolctl import threadpool_limits
 
 from bench.registry import Registry, RegistryError, default_registry
 from bench.strategy import Strategy
@@ -100,20 +99,27 @@ def contract_strategy(name: str, plugins: tuple[str, ...] = ()) -> type[Strategy
     return bound
 
 
-def strategies_to_check(target: str, registry: Registry) -> list[str]:
-    """The strategy names ``target`` means: a registered name, or every strategy
-    defined in a plugin file (``path.py``, which ``registry`` must have loaded)."""
+def targets_of(target: str, registry: Registry, kind: str = "strategy") -> list[str]:
+    """The names of ``kind`` (strategy or objective) that ``target`` means: a
+    registered name or variant, or every one defined in a plugin file (``path.py``,
+    which ``registry`` must have loaded)."""
+    table = registry.strategies if kind == "strategy" else registry.objectives
     if target.endswith(".py"):
         source = f"plugin {Path(target).resolve()}"
-        names = [name for name, entry in registry.strategies.items() if entry.source == source]
+        names = [name for name, entry in table.items() if entry.source == source]
         if not names:
-            raise RegistryError(f"{target} defines no Strategy subclass with a `name`")
+            raise RegistryError(f"{target} defines no {kind.capitalize()} subclass with a `name`")
         return sorted(names)
     try:
-        variant, _ = registry.resolve("strategy", target)
+        variant, _ = registry.resolve(kind, target)
     except RegistryError as exc:
-        raise RegistryError(f"{exc}{plugin_hint(exc, 'strategy')}") from None
+        raise RegistryError(f"{exc}{plugin_hint(exc, kind)}") from None
     return [str(variant)]
+
+
+def strategies_to_check(target: str, registry: Registry) -> list[str]:
+    """``targets_of`` for strategies."""
+    return targets_of(target, registry, "strategy")
 
 
 def check_strategy(
@@ -135,13 +141,12 @@ def run_contract(label: str, source: str) -> list[CheckResult]:
         test = folder / f"test_{re.sub(r'[^a-z0-9]', '_', label)}_{next(_COUNTER)}.py"
         test.write_text(source)
         collector = _Collector()
-        with threadpool_limits(1):  # a GP's linear algebra would oversubscribe the cores
-            status = pytest.main(
-                [str(test), "-p", "no:cacheprovider", "-p", "no:terminal",
-                 "-p", "no:unraisableexception",  # its gc.collect() at exit costs 0.3 s a check
-                 "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)],
-                plugins=[collector],
-            )  # fmt: skip
+        status = pytest.main(
+            [str(test), "-p", "no:cacheprovider", "-p", "no:terminal",
+             "-p", "no:unraisableexception",  # its gc.collect() at exit costs 0.3 s a check
+             "-c", str(folder / "pytest.ini"), "--rootdir", str(folder)],
+            plugins=[collector],
+        )  # fmt: skip
         if not collector.results:
             raise RegistryError(f"the contract could not run on {label!r} (pytest status {status})")
         return collector.results

@@ -9,12 +9,9 @@ them through pytest in this process and reports each with its reason, as
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from bench.check import CheckResult, run_contract
+from bench.check import CheckResult, run_contract, targets_of
 from bench.objective import Objective
-from bench.registry import Registry, RegistryError, default_registry
-from bench.suite import plugin_hint
+from bench.registry import Registry, default_registry
 from bench.variant import parse_variant
 
 TEST_MODULE = """
@@ -46,20 +43,8 @@ def contract_objective(name: str, plugins: tuple[str, ...] = ()) -> Objective:
 
 
 def objectives_to_check(target: str, registry: Registry) -> list[str]:
-    """The objective names ``target`` means: a registered name or variant, or every
-    objective defined in a plugin file (``path.py``, which ``registry`` must have
-    loaded)."""
-    if target.endswith(".py"):
-        source = f"plugin {Path(target).resolve()}"
-        names = [name for name, entry in registry.objectives.items() if entry.source == source]
-        if not names:
-            raise RegistryError(f"{target} defines no Objective subclass with a `name`")
-        return sorted(names)
-    try:
-        variant, _ = registry.resolve("objective", target)
-    except RegistryError as exc:
-        raise RegistryError(f"{exc}{plugin_hint(exc, 'objective')}") from None
-    return [str(variant)]
+    """``bench.check.targets_of`` for objectives."""
+    return targets_of(target, registry, "objective")
 
 
 def check_objective(

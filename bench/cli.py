@@ -409,21 +409,31 @@ def cmd_new_strategy(args: argparse.Namespace) -> int:
 def cmd_check_strategy(args: argparse.Namespace) -> int:
     from bench.check import check_strategy, render, source_of, strategies_to_check
 
+    loaded = _checked_plugins(args)
+    if loaded is None:
+        return EXIT_USAGE
+    plugins, registry = loaded
+    failed = False
+    for name in strategies_to_check(args.target, registry):
+        results = check_strategy(name, plugins, model_based=args.model_based)
+        sys.stdout.write(render(name, source_of(name, registry), results) + "\n")
+        failed = failed or any(r.outcome == "fail" for r in results)
+    return 1 if failed else 0
+
+
+def _checked_plugins(args: argparse.Namespace) -> tuple[tuple[str, ...], Registry] | None:
+    """The plugin files of a check-* command (``--plugin`` and a ``path.py``
+    target), resolved, and their registry; None (said) if the target file is missing."""
     plugins = [*args.plugin]
     if args.target.endswith(".py"):
         if not Path(args.target).is_file():
             log.error("error: no plugin file %s", args.target)
-            return EXIT_USAGE
+            return None
         plugins.append(args.target)
-    plugins_resolved = tuple(dict.fromkeys(str(Path(p).resolve()) for p in plugins))
-    registry = default_registry(plugins_resolved)
+    resolved = tuple(dict.fromkeys(str(Path(p).resolve()) for p in plugins))
+    registry = default_registry(resolved)
     registry.check_plugins()
-    failed = False
-    for name in strategies_to_check(args.target, registry):
-        results = check_strategy(name, plugins_resolved, model_based=args.model_based)
-        sys.stdout.write(render(name, source_of(name, registry), results) + "\n")
-        failed = failed or any(r.outcome == "fail" for r in results)
-    return 1 if failed else 0
+    return resolved, registry
 
 
 def cmd_new_objective(args: argparse.Namespace) -> int:
@@ -450,19 +460,14 @@ def cmd_new_objective(args: argparse.Namespace) -> int:
 def cmd_check_objective(args: argparse.Namespace) -> int:
     from bench.check_objective import check_objective, objectives_to_check, render, source_of
 
-    plugins = [*args.plugin]
-    if args.target.endswith(".py"):
-        if not Path(args.target).is_file():
-            log.error("error: no plugin file %s", args.target)
-            return EXIT_USAGE
-        plugins.append(args.target)
-    plugins_resolved = tuple(dict.fromkeys(str(Path(p).resolve()) for p in plugins))
-    registry = default_registry(plugins_resolved)
-    registry.check_plugins()
+    loaded = _checked_plugins(args)
+    if loaded is None:
+        return EXIT_USAGE
+    plugins, registry = loaded
     failed = False
     for name in objectives_to_check(args.target, registry):
         results = check_objective(
-            name, plugins_resolved, may_fail=args.may_fail, measures_cost=args.measures_cost
+            name, plugins, may_fail=args.may_fail, measures_cost=args.measures_cost
         )
         sys.stdout.write(render(name, source_of(name, registry), results) + "\n")
         failed = failed or any(r.outcome == "fail" for r in results)

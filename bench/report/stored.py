@@ -100,14 +100,15 @@ def load(root: str | Path) -> Stored:
     designs: dict[tuple[str, str, int], int] = {}
     startup: dict[tuple[str, str, int], float] = {}
     cost_mismatch: dict[str, str] = {}
+    stale: list[tuple[int, tuple[str, str, int]]] = []
     for path, table, meta in intact:
         reason = current.judge(meta)
         key = _key(meta["spec"])
+        run_key = (meta["spec"]["objective"], meta["spec"]["strategy"], meta["spec"]["seed"])
         if reason is None and table.num_rows == 0:
             reason = "no trials: the strategy proposed nothing that fit the budget"
         if reason is None:
             kept.append(table)
-            run_key = (meta["spec"]["objective"], meta["spec"]["strategy"], meta["spec"]["seed"])
             used.add(run_key)
             if meta.get("initial_design") is not None:
                 designs[run_key] = int(meta["initial_design"])
@@ -116,22 +117,26 @@ def load(root: str | Path) -> Stored:
             if meta.get("cost_mismatch"):
                 cost_mismatch.setdefault(run_key[0], f"{run_key[1]}: {meta['cost_mismatch']}")
             continue
+        if reason.startswith("stale:"):
+            stale.append((len(left_out), run_key))
         left_out.append(LeftOut(key, reason, str(path)))
         if reason.startswith("errored"):
             errored.append(key)
     runs = runs_frame(kept, store.runs) if kept else _empty()
-    left_out = [_superseded(x, used) for x in left_out]
+    for index, run_key in stale:
+        if run_key in used:
+            left_out[index] = _superseded(left_out[index])
     missing = tuple(current.missing(used))
     return Stored(
         runs,
         current.optima,
         manifest,
-        tuple(errored),
-        tuple(left_out),
-        missing,
-        designs,
-        startup,
-        cost_mismatch,
+        errored=tuple(errored),
+        left_out=tuple(left_out),
+        missing=missing,
+        designs=designs,
+        startup=startup,
+        cost_mismatch=cost_mismatch,
     )
 
 
@@ -216,14 +221,8 @@ def current_plan(manifest: dict[str, Any], stored_specs: list[dict[str, Any]]) -
     return result
 
 
-def _superseded(left: LeftOut, used: set[tuple[str, str, int]]) -> LeftOut:
-    """``left`` as superseded if it is stale and a kept run of the same objective,
-    strategy and seed replaces it."""
-    if not left.reason.startswith("stale:"):
-        return left
-    objective, strategy, seed = left.key.rsplit(" / ", 2)
-    if (objective, strategy, int(seed.removeprefix("seed="))) not in used:
-        return left
+def _superseded(left: LeftOut) -> LeftOut:
+    """A stale ``left`` that a kept run of the same objective, strategy and seed replaces."""
     reason = (
         "superseded: a run of today's code replaces it ("
         + left.reason.removeprefix("stale: ")
