@@ -23,7 +23,7 @@ import math
 import re
 import traceback
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from multiprocessing import connection
@@ -66,13 +66,13 @@ class ExecutorUnavailable(RuntimeError):
 
 
 class WorkerDied(RuntimeError):
-    """The worker process computing ``spec`` ended before returning its trace."""
+    """The worker process computing the task ``label`` ended before returning."""
 
-    def __init__(self, spec: RunSpec, pid: int | None, exitcode: int | None):
+    def __init__(self, label: str, pid: int | None, exitcode: int | None):
         super().__init__(
-            f"the worker process (pid {pid}) running {spec.key} died ({exit_status(exitcode)})"
+            f"the worker process (pid {pid}) running {label} died ({exit_status(exitcode)})"
         )
-        self.spec = spec
+        self.label = label
         self.pid = pid
         self.exitcode = exitcode
 
@@ -158,11 +158,13 @@ def check_code(spec: RunSpec, strategy: type, objective: Objective) -> None:
 
 
 class Backend(Protocol):
-    """Where ``compute`` runs: a future per submitted spec."""
+    """Where tasks run: a future per ``submit(task, args, label)``, whose result is
+    ``task(*args)``. ``task`` is a module-level function (pickled by reference);
+    ``label`` names the task in errors."""
 
     workers: int
 
-    def submit(self, spec: RunSpec, plugins: tuple[str, ...]) -> Any: ...
+    def submit(self, task: Callable[..., Any], args: tuple, label: str) -> Any: ...
     def wait(self, futures: Sequence[Any]) -> set[Any]: ...
     def abort(self, futures: Sequence[Any]) -> None: ...
     def close(self) -> None: ...
@@ -174,10 +176,10 @@ class InProcess:
 
     workers = 1
 
-    def submit(self, spec: RunSpec, plugins: tuple[str, ...]) -> Future:
+    def submit(self, task: Callable[..., Any], args: tuple, label: str) -> Future:
         future: Future = Future()
         try:
-            future.set_result(compute(spec, plugins))
+            future.set_result(task(*args))
         except Exception as exc:
             future.set_exception(exc)
         return future
@@ -193,19 +195,19 @@ class InProcess:
 
 
 def _serve(tasks: Connection, driver: Connection) -> None:
-    """A pool worker: compute each ``(spec, plugins)`` received on ``tasks`` and
-    send back ``("trace", trace)`` or ``("raised", traceback)``, until the
-    driver closes ``tasks`` or ends. A driver that closed its end while a run
-    was computing (interrupted) gets no reply: it counts that run as not run."""
+    """A pool worker: call each ``(task, args)`` received on ``tasks`` and send
+    back ``("result", task(*args))`` or ``("raised", traceback)``, until the
+    driver closes ``tasks`` or ends. A driver that closed its end while a task
+    was computing (interrupted) gets no reply: it counts that task as not done."""
     follow_driver(driver)
     threadpool_limits(1)
     while True:
         try:
-            spec, plugins = tasks.recv()
+            task, args = tasks.recv()
         except EOFError:
             return
         try:
-            reply: tuple[str, Any] = ("trace", compute(spec, plugins))
+            reply: tuple[str, Any] = ("result", task(*args))
         except Exception:
             reply = ("raised", traceback.format_exc())
         try:
@@ -220,7 +222,7 @@ def _serve(tasks: Connection, driver: Connection) -> None:
 class _Worker:
     process: BaseProcess
     tasks: Connection
-    job: tuple[Future, RunSpec] | None = None
+    job: tuple[Future, str] | None = None
 
 
 class LocalPool:
@@ -235,11 +237,11 @@ class LocalPool:
         self._context = worker_context()
         self._idle: list[_Worker] = []
         self._busy: list[_Worker] = []
-        self._queued: deque[tuple[Future, RunSpec, tuple[str, ...]]] = deque()
+        self._queued: deque[tuple[Future, Callable[..., Any], tuple, str]] = deque()
 
-    def submit(self, spec: RunSpec, plugins: tuple[str, ...]) -> Future:
+    def submit(self, task: Callable[..., Any], args: tuple, label: str) -> Future:
         future: Future = Future()
-        self._queued.append((future, spec, plugins))
+        self._queued.append((future, task, args, label))
         self._dispatch()
         return future
 
@@ -251,7 +253,7 @@ class LocalPool:
         return done
 
     def abort(self, futures: Sequence[Future]) -> None:
-        for future, _, _ in self._queued:
+        for future, *_ in self._queued:
             future.cancel()
         self._queued.clear()
         workers = [*self._idle, *self._busy]
@@ -291,18 +293,18 @@ class LocalPool:
 
     def _dispatch(self) -> None:
         while self._queued and (worker := self._free_worker()) is not None:
-            future, spec, plugins = self._queued.popleft()
+            future, task, args, label = self._queued.popleft()
             if future.cancelled():
                 self._idle.append(worker)
                 continue
             try:
-                worker.tasks.send((spec, plugins))
+                worker.tasks.send((task, args))
             except OSError:
                 self._retire(worker)
-                self._queued.appendleft((future, spec, plugins))
+                self._queued.appendleft((future, task, args, label))
                 continue
             future.set_running_or_notify_cancel()
-            worker.job = (future, spec)
+            worker.job = (future, label)
             self._busy.append(worker)
 
     def _collect(self) -> None:
@@ -318,7 +320,7 @@ class LocalPool:
 
     def _settle(self, worker: _Worker) -> None:
         assert worker.job is not None
-        future, spec = worker.job
+        future, label = worker.job
         worker.job = None
         self._busy.remove(worker)
         try:
@@ -329,10 +331,10 @@ class LocalPool:
             kind, payload = "raised", traceback.format_exc()
         if kind is None:
             self._retire(worker)
-            future.set_exception(WorkerDied(spec, worker.process.pid, worker.process.exitcode))
+            future.set_exception(WorkerDied(label, worker.process.pid, worker.process.exitcode))
             return
         self._idle.append(worker)
-        if kind == "trace":
+        if kind == "result":
             future.set_result(payload)
         else:
             future.set_exception(RunRaised(payload))
@@ -378,8 +380,8 @@ class DaskCluster:
         self._completed = as_completed(loop=self._client.loop)
         self.workers = max(1, sum(self._client.nthreads().values()))
 
-    def submit(self, spec: RunSpec, plugins: tuple[str, ...]) -> Any:
-        future = self._client.submit(compute, spec, plugins, pure=False)
+    def submit(self, task: Callable[..., Any], args: tuple, label: str) -> Any:
+        future = self._client.submit(task, *args, pure=False)
         self._completed.add(future)
         return future
 
@@ -490,7 +492,8 @@ class _Session:
                 self.finish(Outcome(spec, skipped="stored meanwhile by another process"))
             else:
                 try:
-                    self.in_flight[self.backend.submit(spec, self.plugins)] = (spec, claim)
+                    future = self.backend.submit(compute, (spec, self.plugins), spec.key)
+                    self.in_flight[future] = (spec, claim)
                 except BaseException:
                     claim.release()
                     raise

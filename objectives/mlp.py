@@ -176,27 +176,49 @@ class MLPObjective(Objective):
         epochs = round(EPOCHS.high if fidelity is None else float(fidelity))
         if not EPOCHS.low <= epochs <= EPOCHS.high:
             raise ValueError(f"{self.name}: fidelity must be 1..27 epochs, got {fidelity!r}")
+        *_, last = self.epochs(config, epochs, seed=seed)
+        return last
+
+    def epochs(
+        self, config: Mapping[str, Value], epochs: int, *, seed: int
+    ) -> Iterator[tuple[MLPClassifier, Split, float]]:
+        """Train for ``epochs`` epochs, yielding after each one the network, the split
+        and the training seconds so far. The network after epoch ``r`` is exactly the
+        one ``train`` returns for ``r`` epochs. Raises ``Diverged`` in the epoch that
+        diverges. One BLAS thread until the generator ends (the caller's code between
+        epochs included)."""
         data = self.split(seed)
         net = self.model(config, len(data.y_train), seed)
+        seconds = 0.0
         with _quiet_single_thread():
-            start = time.perf_counter()
             for epoch in range(1, epochs + 1):
-                try:
-                    if epoch == 1:
-                        net.partial_fit(data.X_train, data.y_train, classes=data.classes)
-                    else:
-                        net.partial_fit(data.X_train, data.y_train)
-                except ValueError as exc:
-                    if "non-finite" not in str(exc):
-                        raise
-                    reason = str(exc).split(". ")[0]  # not sklearn's advice about the input data
-                    raise Diverged(f"diverged in epoch {epoch} of {epochs}: {reason}") from exc
-                if not math.isfinite(net.loss_):
-                    raise Diverged(
-                        f"diverged in epoch {epoch} of {epochs}: training loss {net.loss_}"
-                    )
-            seconds = time.perf_counter() - start
-        return net, data, seconds
+                start = time.perf_counter()
+                _train_epoch(net, data, epoch, epochs)
+                seconds += time.perf_counter() - start
+                yield net, data, seconds
+
+    def curve(self, config: Mapping[str, Value], *, seed: int) -> list[dict[str, Any]]:
+        """The learning curve of one 27-epoch training: per epoch 1..27, the
+        validation and test error and the training seconds so far. From a
+        diverging epoch on, the errors are NaN and ``diverged`` holds the reason."""
+        points: list[dict[str, Any]] = []
+        try:
+            for net, data, seconds in self.epochs(config, EPOCHS.high, seed=seed):
+                validation = _error(net, data.X_val, data.y_val)
+                test = _error(net, data.X_test, data.y_test)
+                points.append(
+                    {"epoch": len(points) + 1, "validation": validation, "test": test,
+                     "seconds": seconds, "diverged": None}
+                )  # fmt: skip
+        except Diverged as exc:
+            reason = str(exc)
+            seconds = points[-1]["seconds"] if points else math.nan
+            for epoch in range(len(points) + 1, EPOCHS.high + 1):
+                points.append(
+                    {"epoch": epoch, "validation": math.nan, "test": math.nan,
+                     "seconds": seconds, "diverged": reason}
+                )  # fmt: skip
+        return points
 
     def evaluate(
         self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
@@ -221,6 +243,23 @@ def _quiet_single_thread() -> Iterator[None]:
     ):
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
+
+
+def _train_epoch(net: MLPClassifier, data: Split, epoch: int, epochs: int) -> None:
+    """One ``partial_fit`` pass over the training rows; ``Diverged`` on non-finite
+    weights or loss."""
+    try:
+        if epoch == 1:
+            net.partial_fit(data.X_train, data.y_train, classes=data.classes)
+        else:
+            net.partial_fit(data.X_train, data.y_train)
+    except ValueError as exc:
+        if "non-finite" not in str(exc):
+            raise
+        reason = str(exc).split(". ")[0]  # not sklearn's advice about the input data
+        raise Diverged(f"diverged in epoch {epoch} of {epochs}: {reason}") from exc
+    if not math.isfinite(net.loss_):
+        raise Diverged(f"diverged in epoch {epoch} of {epochs}: training loss {net.loss_}")
 
 
 def _error(net: MLPClassifier, X: np.ndarray, y: np.ndarray) -> float:
