@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick lessons publish report test lint mutate tamper perf-loop perf-wrappers perf-objectives perf-scale guides lock clean
+.PHONY: setup bench quick lessons publish report test lint mutate tamper tabulate surrogate-fidelity perf-loop perf-wrappers perf-objectives perf-scale guides lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,13 @@ quick: $(STAMP)  ## a small suite in well under two minutes, then its report
 	$(BIN)/python -m bench run quick $(RUN_FLAGS)
 	$(BIN)/python -m bench report $(RESULTS)/quick
 
-LESSONS := lessons-grid-25 lessons-grid-100 lessons-synthetic lessons-mlp
+LESSONS := lessons-grid-25 lessons-grid-100 lessons-synthetic lessons-mlp lessons-surrogate
 
 lessons: $(STAMP)  ## the lessons suites (resuming), then the lessons page results/lessons/index.html
 	for suite in $(LESSONS); do $(BIN)/python -m bench run $$suite $(RUN_FLAGS) || exit $$?; done
 	$(BIN)/python -m bench lessons --results $(RESULTS)
 
-publish: bench lessons  ## the README's claims and figures, recomputed from the stored default, random-vs-grid and lessons runs
+publish: bench lessons surrogate-fidelity  ## the README's claims and figures, recomputed from the stored default, random-vs-grid, lessons and surrogate-check runs
 	$(BIN)/python -m bench run random-vs-grid $(RUN_FLAGS)
 	$(BIN)/python -m bench report $(RESULTS)/random-vs-grid
 	$(BIN)/python -m bench publish --results $(RESULTS)
@@ -52,6 +52,15 @@ mutate: $(STAMP)  ## mutation check: the tests must kill >= 90% of the mutants o
 
 tamper: $(STAMP)  ## tamper with a results folder and a copy of the code; show that each tamper is noticed
 	$(BIN)/python scripts/tamper.py --out results/published/tamper.md
+
+TABLE := objectives/tables/mlp-curves.parquet
+
+tabulate: $(STAMP)  ## record the shipped learning-curve table (resumes; ~15 min on 2 cores): 512 Sobol configurations x 3 seeds x 6 MLP objectives x 27 epochs
+	$(BIN)/python -m bench tabulate --configs 512 --seeds 3 --out $(TABLE) --work $(RESULTS)/tabulate/mlp-curves $(if $(JOBS),--jobs $(JOBS),)
+
+surrogate-fidelity: $(STAMP)  ## how faithful the surrogate MLPs are: held-out rank correlations, fidelity correlations, seed noise, the model comparison, and searcher rankings vs real training (runs the surrogate-check suite, resuming; ~10 min)
+	$(BIN)/python -m bench run surrogate-check $(RUN_FLAGS)
+	$(BIN)/python scripts/surrogate_fidelity.py --results $(RESULTS) --out results/published/surrogate-fidelity.md
 
 perf-loop: $(STAMP)  ## the loop's overhead and random search's cost per trial vs a bare numpy loop
 	$(BIN)/python benchmarks/perf_loop.py

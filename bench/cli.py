@@ -41,9 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean "this cannot run as asked": printed as one message, exit 2."""
+    from bench.curves import TableError
     from bench.execute import ExecutorUnavailable
     from bench.signatures import SignatureError
     from bench.store import CorruptRun
+    from bench.tabulate import TabulateError
 
     return (
         SuiteError,
@@ -52,6 +54,8 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
         SignatureError,
         ExecutorUnavailable,
         CorruptRun,
+        TableError,
+        TabulateError,
     )
 
 
@@ -68,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_parser(sub)
     _other_parsers(sub)
     _objective_parsers(sub)
+    _tabulate_parser(sub)
     return parser
 
 
@@ -202,6 +207,77 @@ def _objective_parsers(sub: Any) -> None:
     )
     _plugin_option(p_check)
     p_check.set_defaults(command=cmd_check_objective)
+
+
+#: The objectives ``tabulate`` records by default: both MLPs on the three data sets.
+TABULATED = tuple(
+    f"{objective}[dataset={dataset}]"
+    for objective in ("mlp-sgd", "mlp-adam")
+    for dataset in ("digits", "wine", "breast_cancer")
+)
+
+
+def _tabulate_parser(sub: Any) -> None:
+    p_tab = sub.add_parser(
+        "tabulate",
+        help="record learning curves over a Sobol design into a Parquet table (resumable)",
+    )
+    p_tab.add_argument(
+        "--objectives",
+        type=split_list,
+        default=list(TABULATED),
+        help="objectives with a curve() method, comma-separated (default: mlp-sgd and "
+        "mlp-adam on digits, wine and breast_cancer)",
+    )
+    p_tab.add_argument(
+        "--configs", type=positive_int, default=512, help="design points (a power of 2)"
+    )
+    p_tab.add_argument("--seeds", type=positive_int, default=3, help="data seeds 0..N-1 per point")
+    p_tab.add_argument(
+        "--block", type=positive_int, default=16, help="design points per task (default: 16)"
+    )
+    p_tab.add_argument(
+        "--out", type=Path, default=Path("results/tables/curves.parquet"), help="the table"
+    )
+    p_tab.add_argument(
+        "--work",
+        type=Path,
+        help="where finished blocks are kept until the table is written "
+        "(default: results/tabulate/<out's stem>)",
+    )
+    p_tab.add_argument("--jobs", type=positive_int, default=default_jobs(), help="worker processes")
+    p_tab.add_argument("--executor", choices=("local", "dask"), default="local")
+    p_tab.add_argument("--address", help="the Dask scheduler, tcp://HOST:PORT")
+    p_tab.set_defaults(command=cmd_tabulate)
+
+
+def cmd_tabulate(args: argparse.Namespace) -> int:
+    from bench.tabulate import tabulate
+
+    if args.executor == "dask" and not args.address:
+        log.error("error: --executor dask needs --address tcp://HOST:PORT")
+        return EXIT_USAGE
+    work = args.work or Path("results/tabulate") / args.out.stem
+    try:
+        done = tabulate(
+            args.objectives,
+            args.out,
+            work=work,
+            configs=args.configs,
+            seeds=args.seeds,
+            block=args.block,
+            jobs=args.jobs,
+            executor=args.executor,
+            address=args.address,
+        )
+    except KeyboardInterrupt:
+        log.error("interrupted: the finished blocks are kept under %s; rerun to go on", work)
+        return EXIT_INTERRUPTED
+    log.info(
+        "wrote %s: %d blocks (%d were stored, %d computed) in %.0f s",
+        done.out, done.blocks, done.stored, done.computed, done.seconds,
+    )  # fmt: skip
+    return 0
 
 
 def _plugin_option(parser: argparse.ArgumentParser) -> None:

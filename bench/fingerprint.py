@@ -61,12 +61,17 @@ class Fingerprint:
 
 
 def fingerprint(*targets: type, requires: Iterable[str] = ()) -> Fingerprint:
-    """The fingerprint of the code ``targets`` (classes) run with, the harness included."""
+    """The fingerprint of the code ``targets`` (classes) run with, the harness included,
+    and of the data files a target declares in ``data_files`` (a table it answers
+    from), by content, as ``data:<file name>``."""
     files: dict[str, str] = {}
     imported: set[str] = set()
     roots = [_class_file(t) for t in targets] + [_module_file(m) for m in HARNESS]
     for name, path in (root for root in roots if root is not None):
         _walk(name, path, files, imported)
+    for target in targets:
+        for data in getattr(target, "data_files", ()):
+            files[f"data:{Path(data).name}"] = file_hash(data) if Path(data).is_file() else "absent"
     top_levels = set(imported) | {r.split(".")[0] for r in requires}
     for target in targets:
         top_levels |= {r.split(".")[0] for r in getattr(target, "requires", ())}
