@@ -161,9 +161,9 @@ def collect(results: Path) -> dict[str, Any]:
     return claims
 
 
-#: The harness checks whose output the README shows: ``make mutate`` and
-#: ``make tamper`` write it to ``results/published/<name>.md``.
-HARNESS = ("mutate", "tamper")
+#: The harness checks whose output the README shows: ``make mutate``,
+#: ``make tamper`` and ``make surrogate-fidelity`` write it to ``results/published/<name>.md``.
+HARNESS = ("mutate", "tamper", "surrogate-fidelity")
 
 
 def _output(path: Path) -> str | None:

@@ -13,6 +13,7 @@ import pytest
 from bench.cli import main
 from bench.publish import (
     CLAIMS,
+    HARNESS,
     PublishError,
     check,
     first_incumbent,
@@ -22,6 +23,7 @@ from bench.publish import (
     rewrite,
 )
 from bench.report import write_report
+from bench.report.lessons_report import SUITES as LESSON_SUITES
 from bench.runner import run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +139,7 @@ def test_publish_from_stored_runs_then_check(tmp_path):
     ):
         run_suite(_suite(tmp_path, name, strategies, objective), results, in_process=True)
         write_report(results / name)
-    for suite in ("lessons-grid-25", "lessons-grid-100", "lessons-synthetic", "lessons-mlp"):
+    for suite in LESSON_SUITES:
         name = _suite(tmp_path, suite, ["random"], "branin")
         run_suite(name, results, in_process=True)
     (results / "lessons").mkdir()
@@ -146,7 +148,7 @@ def test_publish_from_stored_runs_then_check(tmp_path):
     readme.write_text(
         "".join(
             f"<!-- generated:{n} -->\n<!-- /generated:{n} -->\n"
-            for n in ("default-caption", "random-vs-grid-caption", "lessons", "mutate", "tamper")
+            for n in ("default-caption", "random-vs-grid-caption", "lessons", *HARNESS)
         )
     )
     publish(results, readme, results / "published")

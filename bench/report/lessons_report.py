@@ -12,10 +12,22 @@ import pandas as pd
 from bench.report import lessons as lesson_of
 from bench.report.lesson_figures import draw
 from bench.report.page import Figure, Section, Table, render_html, render_markdown
-from bench.report.stored import load
+from bench.report.stored import Stored, combined, load
 from bench.report.verdict import holm_cases
 
-SUITES = ("lessons-grid-25", "lessons-grid-100", "lessons-synthetic", "lessons-mlp")
+SUITES = (
+    "lessons-grid-25",
+    "lessons-grid-100",
+    "lessons-synthetic",
+    "lessons-mlp",
+    "lessons-surrogate",
+)
+#: Said under lessons 2 and 4, which read the real and the surrogate MLPs side by side.
+SURROGATE_NOTE = (
+    "surrogate-mlp-sgd and surrogate-mlp-adam answer from a model fitted on recorded "
+    "trainings of the same MLPs on digits (see the README's surrogate fidelity figures), "
+    "with {surrogate} seeds; mlp-sgd and mlp-adam are real trainings, with {real} seeds."
+)
 
 
 def write_lessons(results: str | Path) -> list[Path]:
@@ -29,17 +41,21 @@ def write_lessons(results: str | Path) -> list[Path]:
         )
     stored = {name: load(results / name) for name in SUITES}
     mlp, synthetic = stored["lessons-mlp"], stored["lessons-synthetic"]
+    both = combined(mlp, stored["lessons-surrogate"])
+    note = SURROGATE_NOTE.format(surrogate=_seeds(stored["lessons-surrogate"]), real=_seeds(mlp))
     lessons = [
         lesson_of.random_vs_grid({25: stored["lessons-grid-25"], 100: stored["lessons-grid-100"]}),
-        lesson_of.log_vs_linear(mlp),
+        lesson_of.log_vs_linear(both),
         lesson_of.coarse_to_fine(synthetic),
-        lesson_of.hyperband_compute(mlp),
+        lesson_of.hyperband_compute(both),
         lesson_of.model_based_growth(synthetic, mlp),
         lesson_of.importance(mlp),
         lesson_of.optimism(mlp),
     ]
     for lesson in lessons:
         lesson.verdicts = holm_cases(lesson.verdicts)
+    for lesson in (lessons[1], lessons[3]):
+        lesson.notes.append(note)
     out = results / "lessons"
     written, sections = [], []
     summary = []
@@ -96,6 +112,10 @@ def write_lessons(results: str | Path) -> list[Path]:
     (out / "report.md").write_text(render_markdown(title, sections, out), encoding="utf-8")
     (out / "claims.json").write_text(json.dumps(lesson_claims(lessons), indent=1) + "\n")
     return [*written, out / "index.html", out / "report.md", out / "claims.json"]
+
+
+def _seeds(stored: Stored) -> int:
+    return int(stored.runs["seed"].nunique()) if len(stored.runs) else 0
 
 
 def lesson_claims(lessons: list[lesson_of.Lesson]) -> list[dict]:

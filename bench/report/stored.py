@@ -68,6 +68,25 @@ class Stored:
         }
 
 
+def combined(*parts: Stored) -> Stored:
+    """Several suites' stored runs read as one (their objectives must differ)."""
+    manifest = dict(parts[0].manifest)
+    manifest["signatures"] = {
+        name: entry for part in parts for name, entry in part.manifest.get("signatures", {}).items()
+    }
+    return Stored(
+        runs=pd.concat([part.runs for part in parts], ignore_index=True),
+        optima={name: value for part in parts for name, value in part.optima.items()},
+        manifest=manifest,
+        errored=tuple(key for part in parts for key in part.errored),
+        left_out=tuple(item for part in parts for item in part.left_out),
+        missing=tuple(key for part in parts for key in part.missing),
+        designs={k: v for part in parts for k, v in part.designs.items()},
+        startup={k: v for part in parts for k, v in part.startup.items()},
+        cost_mismatch={k: v for part in parts for k, v in part.cost_mismatch.items()},
+    )
+
+
 def load(root: str | Path) -> Stored:
     """The stored runs of a suite folder that the current code and the suite's
     current definition would produce, each objective's optimum and the manifest.
