@@ -9,7 +9,9 @@ from typing import Any
 READING_GUIDE = (
     "How to read it: one panel per objective; the y axis is regret, the incumbent's "
     "value minus the known optimum, on a log scale, so each grid line down is ten times "
-    "closer to the optimum; the x axis is budget spent in full-evaluation equivalents (a "
+    "closer to the optimum (where the optimum is unknown, as for an MLP, normalised "
+    "regret: 0 is the best value any stored run found, 1 the median value of a random "
+    "configuration); the x axis is budget spent in full-evaluation equivalents (a "
     "trial at 1/27 of the resource costs 1/27). Each line is a searcher's median over "
     "seeds of its running best (every seed's best-so-far first, then the median), the "
     "band a 95% bootstrap confidence interval of that median: where two bands do not "

@@ -205,7 +205,13 @@ def _compute(
                 in_flight[backend.submit(compute_block, (block,), block.label)] = block
             for future in backend.wait(list(in_flight)):
                 block = in_flight.pop(future)
-                rows, seconds = future.result()
+                try:
+                    rows, seconds = future.result()
+                except Exception as exc:
+                    raise TabulateError(
+                        f"block {block.label} failed: {exc}\nthe blocks finished are kept "
+                        f"under {work}; rerun to compute the rest"
+                    ) from exc
                 write_table(rows, {"block": asdict(block), "seconds": seconds}, block.path(work))
                 progress.update()
     except BaseException:

@@ -161,3 +161,13 @@ def test_a_missing_table_says_how_to_build_it(tmp_path):
     assert shipped_table(tmp_path / "copy.parquet").rows is not None
     with pytest.raises(TableError, match=r"gone\.parquet: no table .* `make tabulate`"):
         shipped_table(tmp_path / "gone.parquet")
+
+
+def test_a_query_whose_nearest_training_diverged_fails_as_that_training_did(digits_sgd):
+    config, seed, epoch = (int(i) for i in np.argwhere(digits_sgd.diverged != "")[0])
+    objective = SurrogateMLPSGD("digits")
+    at_design_point = TabularMLPSGD("digits").configuration({"config": str(config)})
+    with pytest.raises(Diverged, match=f"design point {config}, seed {seed}"):
+        objective.evaluate(at_design_point, 27, seed=seed)
+    if epoch > 0:
+        assert np.isfinite(objective.evaluate(at_design_point, epoch, seed=seed).value)

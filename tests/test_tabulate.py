@@ -7,6 +7,7 @@ and how to build it."""
 import fcntl
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -187,3 +189,31 @@ def test_the_command_says_what_it_wrote(tmp_path, caplog):
     assert code == 0
     assert "t.parquet: 1 blocks (0 were stored, 1 computed)" in caplog.text
     assert main(["tabulate", "--objectives", "branin", "--out", str(tmp_path / "b.parquet")]) == 2
+
+
+def test_a_killed_worker_stops_the_job_with_its_block_named_and_keeps_the_rest(tmp_path):
+    work, out = tmp_path / "work", tmp_path / "t.parquet"
+    command = [
+        sys.executable, "-m", "bench", "tabulate", "--objectives", WINE, "--configs", "64",
+        "--seeds", "1", "--block", "1", "--jobs", "1", "--out", str(out), "--work", str(work),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, start_new_session=True, stderr=subprocess.PIPE, text=True
+    )
+    blocks = work / "blocks" / WINE
+    deadline = time.monotonic() + 120
+    while len(list(blocks.glob("*.parquet"))) < 3:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    workers = [p for c in psutil.Process(process.pid).children() for p in c.children()]
+    assert workers, "no worker process found under the driver"
+    for worker in workers:
+        worker.kill()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2, err
+    assert re.search(r"block mlp-sgd\[dataset=wine\] seed 0 configs \d+\.\.\d+ failed: the worker "
+                     r"process \(pid \d+\) .* died \(signal 9", err), err  # fmt: skip
+    assert "the blocks finished are kept under" in err and not out.exists()
+    kept = len(list(blocks.glob("*.parquet")))
+    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0 and f"{kept} stored, {64 - kept} to compute" in resumed.stderr
