@@ -222,6 +222,7 @@ class _SurrogateMLP(Objective):
         real = self.source(dataset)
         self.dataset = real.dataset
         self.space = real.space
+        shipped_table()  # a missing or stale table stops a suite before it starts
 
     @property
     def surrogate(self) -> Surrogate:
