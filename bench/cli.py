@@ -610,7 +610,11 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"objectives:\n  {'name':<18} {'dims':>4} {'optimum':>22}  {'fidelity':<18} about\n"
         )
         for name, entry in sorted(registry.objectives.items()):
-            objective = registry.objective(name)[1]
+            try:
+                objective = registry.objective(name)[1]
+            except RegistryError as exc:
+                out.write(f"  {name:<18} unavailable: {exc}\n")
+                continue
             optimum = "unknown" if objective.optimum is None else f"{objective.optimum:.17g}"
             fidelity = objective.fidelity
             span = (

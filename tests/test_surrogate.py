@@ -6,6 +6,7 @@ deterministically, and refuses a table that is missing or was built by other
 code."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -171,3 +172,27 @@ def test_a_query_whose_nearest_training_diverged_fails_as_that_training_did(digi
         objective.evaluate(at_design_point, 27, seed=seed)
     if epoch > 0:
         assert np.isfinite(objective.evaluate(at_design_point, epoch, seed=seed).value)
+
+
+def test_without_a_table_list_names_the_objectives_it_cannot_build_and_a_suite_is_refused(
+    tmp_path, monkeypatch, capsys, caplog
+):
+    import objectives.surrogate
+    import objectives.tabular
+    from bench.cli import main
+    from bench.curves import read_table
+
+    def missing(path=None):
+        return read_table(tmp_path / "mlp-curves.parquet")
+
+    monkeypatch.setattr(objectives.tabular, "shipped_table", missing)
+    monkeypatch.setattr(objectives.surrogate, "shipped_table", missing)
+    assert main(["list", "objectives"]) == 0
+    listed = capsys.readouterr().out
+    assert "branin " in listed and "mlp-sgd " in listed
+    assert re.search(r"surrogate-mlp-sgd +unavailable: .*mlp-curves\.parquet: no table", listed)
+    assert re.search(r"tabular-mlp-adam +unavailable: .*`make tabulate`", listed)
+    suite = ["run", "default", "--objectives", "surrogate-mlp-sgd", "--results", str(tmp_path)]
+    assert main(suite) == 2
+    assert "key 'objectives': objective 'surrogate-mlp-sgd'" in caplog.text
+    assert "no table of learning curves there; build it with `make tabulate`" in caplog.text
