@@ -6,9 +6,9 @@ One row per (objective, configuration, seed, epoch), in Parquet:
 column         type     meaning
 =============  =======  =====================================================
 objective      str      registry name with options, e.g. ``mlp-sgd[dataset=wine]``
-config_id      int32    index of the configuration in the design (0..n-1)
-seed           int32    the data seed of the training (split, weights, batches)
-epoch          int16    1..27: the errors after this many epochs of training
+config_id      int64    index of the configuration in the design (0..n-1)
+seed           int64    the data seed of the training (split, weights, batches)
+epoch          int64    1..27: the errors after this many epochs of training
 validation     float64  validation error (1 - accuracy); NaN from a diverged epoch on
 test           float64  held-out test error; NaN from a diverged epoch on
 seconds        float64  training seconds up to the end of this epoch (no evaluation)
@@ -130,11 +130,14 @@ def read_table(path: str | Path, *, code: dict[str, type] | None = None) -> Curv
     raw = (table.schema.metadata or {}).get(KEY)
     if raw is None:
         raise TableError(f"{path}: not a tunebench table of curves (no metadata); {BUILD_HINT}")
-    meta = json.loads(raw)
-    if meta.get("format") != FORMAT:
+    try:
+        meta = json.loads(raw)
+    except ValueError as exc:
+        raise TableError(f"{path}: its metadata is not JSON ({exc}); {BUILD_HINT}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
         raise TableError(
-            f"{path}: table format {meta.get('format')!r}, this code reads format {FORMAT}; "
-            f"{BUILD_HINT}"
+            f"{path}: table format {found!r}, this code reads format {FORMAT}; {BUILD_HINT}"
         )
     rows = table.to_pandas()
     _check_rows(rows, meta, path)
@@ -150,7 +153,7 @@ def _check_rows(rows: pd.DataFrame, meta: dict[str, Any], path: Path) -> None:
     if rows_sha256(rows) != meta.get("rows_sha256"):
         raise TableError(
             f"{path}: its rows do not match the hash written with them (edited after it "
-            f"was built?); {BUILD_HINT}"
+            f"was built, or hashed by another pandas version?); {BUILD_HINT}"
         )
 
 

@@ -64,18 +64,26 @@ class Block:
 
     @property
     def label(self) -> str:
+        """The block in words, for progress and errors."""
         return f"{self.objective} seed {self.seed} configs {self.start}..{self.stop - 1}"
 
     def path(self, work: Path) -> Path:
+        """Where the finished block is kept under ``work``."""
         name = f"seed={self.seed}-configs={self.start:05d}-{self.stop - 1:05d}-{self.code_hash}"
         return work / "blocks" / self.objective / f"{name}.parquet"
 
 
-def plan(objectives: Sequence[str], configs: int, seeds: int, block: int = BLOCK) -> list[Block]:
-    """Every block of the job (``block`` design points each), objectives first,
-    then seeds, then design order."""
+def code_of(objectives: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The code each objective's curves depend on (``bench.curves.curve_code``).
+    Raises ``TabulateError`` for an empty or repeated list, or an objective
+    that cannot record curves."""
+    if not objectives:
+        raise TabulateError("--objectives: no objective named")
+    repeated = sorted({name for name in objectives if list(objectives).count(name) > 1})
+    if repeated:
+        raise TabulateError(f"--objectives: {', '.join(repeated)} named twice")
     registry = default_registry()
-    blocks = []
+    codes = {}
     for name in objectives:
         objective = registry.objective(name)[1]
         if not callable(getattr(objective, "curve", None)):
@@ -83,8 +91,28 @@ def plan(objectives: Sequence[str], configs: int, seeds: int, block: int = BLOCK
                 f"objective {name!r} has no curve(config, *, seed) method: "
                 "only objectives that train epoch by epoch can be tabulated"
             )
-        code = json.dumps(curve_code(type(objective)), sort_keys=True)
-        code_hash = hashlib.sha256(f"{code}{configs}{DESIGN_SEED}".encode()).hexdigest()[:16]
+        codes[name] = curve_code(type(objective))
+    return codes
+
+
+def _code_hash(code: dict[str, Any], configs: int) -> str:
+    text = json.dumps(code, sort_keys=True)
+    return hashlib.sha256(f"{text}{configs}{DESIGN_SEED}".encode()).hexdigest()[:16]
+
+
+def plan(objectives: Sequence[str], configs: int, seeds: int, block: int = BLOCK) -> list[Block]:
+    """Every block of the job (``block`` design points each), objectives first,
+    then seeds, then design order; each block named by the hash of its code."""
+    if configs < 1 or configs & (configs - 1):
+        raise TabulateError(
+            f"--configs {configs}: a power of two is needed (a scrambled Sobol design "
+            "keeps its balance only at powers of two), e.g. 256, 512 or 1024"
+        )
+    if seeds < 1:
+        raise TabulateError(f"--seeds must be >= 1, got {seeds}")
+    blocks = []
+    for name, code in code_of(objectives).items():
+        code_hash = _code_hash(code, configs)
         for seed in range(seeds):
             for start in range(0, configs, block):
                 stop = min(configs, start + block)
@@ -94,9 +122,16 @@ def plan(objectives: Sequence[str], configs: int, seeds: int, block: int = BLOCK
 
 def compute_block(block: Block) -> tuple[pd.DataFrame, float]:
     """The curves of ``block`` (one BLAS thread), one row per configuration and
-    epoch, and the seconds it took."""
+    epoch, and the seconds it took. Raises ``TabulateError`` if this process's
+    code is not the code the block was planned with (an edit since, a Dask
+    worker with another checkout)."""
     started = time.perf_counter()
     objective = default_registry().objective(block.objective)[1]
+    if _code_hash(curve_code(type(objective)), block.configs) != block.code_hash:
+        raise TabulateError(
+            f"{block.label}: this worker's code differs from the code the job was planned "
+            "with (edited since?); rerun tabulate, with the same code on every worker"
+        )
     points = unit_points(len(objective.space), block.configs, DESIGN_SEED)
     frames = []
     with threadpool_limits(1):
@@ -140,8 +175,6 @@ def tabulate(
 ) -> Tabulated:
     """Compute every block of the job not stored under ``work``, then write the
     table to ``out``. Ctrl-C (or a kill) loses only the blocks in flight."""
-    if configs < 1 or seeds < 1:
-        raise TabulateError(f"--configs and --seeds must be >= 1, got {configs} and {seeds}")
     work = Path(work)
     started = time.monotonic()
     blocks = plan(objectives, configs, seeds, block)
@@ -162,13 +195,17 @@ def tabulate(
         parts = [read_table(block.path(work)) for block in blocks]
     rows = pd.concat([part.rows for part in parts], ignore_index=True)
     rows = rows.sort_values(["objective", "config_id", "seed", "epoch"], kind="stable")
+    codes = code_of(objectives)
+    if {_code_hash(code, configs) for code in codes.values()} != {b.code_hash for b in blocks}:
+        raise TabulateError(
+            f"the objectives' code changed while the job ran; the blocks of the old code "
+            f"stay under {work} unused: rerun tabulate"
+        )
     meta = {
         "design": {"kind": "scrambled Sobol", "seed": DESIGN_SEED, "configs": configs},
         "seeds": list(range(seeds)),
         "objectives": {name: _describe(name) for name in objectives},
-        "code": {
-            name: curve_code(type(default_registry().objective(name)[1])) for name in objectives
-        },
+        "code": codes,
         "worker_seconds": sum(part.meta["seconds"] for part in parts),
         "environment": environment(),
     }

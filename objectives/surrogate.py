@@ -73,6 +73,7 @@ class GPMean:
     def fit(cls, points: np.ndarray, targets: np.ndarray, *, column: int = -1) -> GPMean:
         """Fit the kernel on ``targets[:, column]`` (maximum likelihood, scikit-learn's
         deterministic L-BFGS from its default start), then solve for every column."""
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
@@ -82,7 +83,7 @@ class GPMean:
             np.ones(points.shape[1]), nu=2.5, length_scale_bounds=(1e-2, 1e2)
         ) + WhiteKernel(1e-2, noise_level_bounds=(1e-6, 1.0))
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore", ConvergenceWarning)
             gp = GaussianProcessRegressor(kernel, random_state=0).fit(points, normal[:, column])
         fitted = gp.kernel_
         amplitude = float(fitted.k1.k1.constant_value)
@@ -161,7 +162,7 @@ def fit(curves: Curves, space: Space, configs: np.ndarray | None = None) -> Surr
     """The surrogate of ``curves`` (an objective's recorded curves over ``space``),
     fitted on the design points ``configs`` (default: all)."""
     configs = np.arange(curves.configs) if configs is None else np.asarray(configs)
-    points = unit_points(curves, space)[configs]
+    points = design_points(curves, space)[configs]
     outputs = _log_outputs(curves)[configs]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -177,7 +178,7 @@ def fit(curves: Curves, space: Space, configs: np.ndarray | None = None) -> Surr
     return Surrogate(GPMean.fit(points, mean, column=_EPOCHS - 1), deviations, first, reasons)
 
 
-def unit_points(curves: Curves, space: Space) -> np.ndarray:
+def design_points(curves: Curves, space: Space) -> np.ndarray:
     """The recorded configurations as points of the unit cube (``Space.to_unit``)."""
     params = curves.params
     return np.array(
@@ -205,9 +206,10 @@ def fitted(source: str, dataset: str, table: Path = TABLE) -> Surrogate:
     """The surrogate of ``source[dataset=...]`` on the table at ``table``, fitted once
     per process with one BLAS thread (so its numbers do not depend on the thread count)."""
     cls = {MLPSGD.name: MLPSGD, MLPAdam.name: MLPAdam}[source]
-    recorded = Curves(shipped_table(table), f"{source}[dataset={dataset}]")
+    space = cls(dataset).space
+    recorded = Curves(shipped_table(table), f"{source}[dataset={dataset}]", space)
     with threadpool_limits(1):
-        return fit(recorded, cls(dataset).space)
+        return fit(recorded, space)
 
 
 class _SurrogateMLP(Objective):

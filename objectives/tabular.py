@@ -7,22 +7,22 @@ table ``objectives/tables/mlp-curves.parquet`` (``make tabulate`` builds it;
 ``bench.curves`` documents its columns). Every answer is a value that was
 really measured: the validation error after ``fidelity`` epochs of the
 training of that configuration with data seed ``seed mod S`` (S recorded
-recorded seeds), so seeds 0, S, 2S, ... replay the same
-training. ``extras`` hold its test error, its training seconds and the
+seeds), so seeds 0, S, 2S, ... replay the same training. ``extras`` hold its test error, its training seconds and the
 recorded seed. A training that diverged by that epoch raises ``Diverged``,
 as the real objective does. A query costs a few microseconds.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pandas as pd
+
 from bench import Categorical, Evaluation, Int, Objective, Space
-from bench.curves import CurveTable, read_table
+from bench.curves import BUILD_HINT, CurveTable, TableError, read_table
 from bench.space import Value
 from objectives.mlp import DATASETS, EPOCHS, MLPSGD, Diverged, MLPAdam, MLPObjective
 
@@ -43,24 +43,35 @@ def shipped_table(path: Path = TABLE) -> CurveTable:
 
 
 class Curves:
-    """One objective's recorded curves as arrays indexed [config, seed, epoch - 1]."""
+    """One objective's recorded curves as arrays indexed [config, seed, epoch - 1],
+    and its configurations (``params``, one row per config, ``param_<name>``
+    columns). Raises ``TableError`` unless every (config, seed, epoch) of the
+    grid is recorded exactly once with every parameter of ``space``."""
 
-    def __init__(self, table: CurveTable, objective: str):
+    def __init__(self, table: CurveTable, objective: str, space: Space):
         rows = table.of(objective).sort_values(["config_id", "seed", "epoch"])
         self.configs = int(rows["config_id"].max()) + 1
         self.seeds = int(rows["seed"].max()) + 1
         shape = (self.configs, self.seeds, EPOCHS.high)
-        if len(rows) != math.prod(shape):
-            raise ValueError(
-                f"{table.path}: {objective} has {len(rows)} rows, expected {math.prod(shape)} "
-                f"({self.configs} configurations x {self.seeds} seeds x {EPOCHS.high} epochs)"
+        grid = pd.MultiIndex.from_product([range(n) for n in shape])
+        found = pd.MultiIndex.from_frame(rows[["config_id", "seed", "epoch"]] - [0, 0, 1])
+        if not found.equals(grid):
+            raise TableError(
+                f"{table.path}: {objective} does not hold each of {self.configs} "
+                f"configurations x {self.seeds} seeds x {EPOCHS.high} epochs exactly once "
+                f"({len(rows)} rows); {BUILD_HINT}"
+            )
+        wanted = [f"param_{name}" for name in space.names]
+        absent = [column for column in wanted if column not in rows.columns]
+        if absent:
+            raise TableError(
+                f"{table.path}: {objective} has no column {', '.join(absent)}; {BUILD_HINT}"
             )
         self.validation = rows["validation"].to_numpy(float).reshape(shape)
         self.test = rows["test"].to_numpy(float).reshape(shape)
         self.seconds = rows["seconds"].to_numpy(float).reshape(shape)
         self.diverged = rows["diverged"].fillna("").to_numpy(str).reshape(shape)
-        first = rows[(rows["seed"] == 0) & (rows["epoch"] == 1)]
-        self.params = first[[c for c in rows.columns if c.startswith("param_")]].dropna(axis=1)
+        self.params = rows[(rows["seed"] == 0) & (rows["epoch"] == 1)][wanted]
 
 
 class _TabularMLP(Objective):
@@ -81,8 +92,9 @@ class _TabularMLP(Objective):
 
     @property
     def curves(self) -> Curves:
+        """The recorded curves this objective replays (read once per instance)."""
         if self._curves is None:
-            self._curves = Curves(shipped_table(), self.recorded)
+            self._curves = Curves(shipped_table(), self.recorded, self.source(self.dataset).space)
         return self._curves
 
     def configuration(self, config: Mapping[str, Value]) -> dict[str, Value]:

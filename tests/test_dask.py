@@ -57,3 +57,19 @@ def test_dask_without_an_address_is_a_usage_error(tmp_path, caplog):
     suite.write_text(SUITE)
     assert main(["run", str(suite), "--results", str(tmp_path), "--executor", "dask"]) == 2
     assert "--executor dask needs --address" in caplog.text
+
+
+def test_tabulate_on_a_dask_cluster_records_the_curves_the_local_pool_records(tmp_path, address):
+    from bench.curves import read_table
+
+    common = ["tabulate", "--objectives", "mlp-adam[dataset=wine]", "--configs", "4",
+              "--seeds", "1", "--block", "2"]  # fmt: skip
+    assert main([*common, "--executor", "dask", "--address", address,
+                 "--out", str(tmp_path / "dask.parquet"), "--work", str(tmp_path / "d")]) == 0  # fmt: skip
+    assert main([*common, "--jobs", "2",
+                 "--out", str(tmp_path / "local.parquet"), "--work", str(tmp_path / "l")]) == 0  # fmt: skip
+    dask, local = (read_table(tmp_path / f"{n}.parquet").rows for n in ("dask", "local"))
+    assert len(dask) == 4 * 27
+    pd.testing.assert_frame_equal(
+        dask.drop(columns="seconds"), local.drop(columns="seconds"), check_exact=True
+    )

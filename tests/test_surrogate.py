@@ -8,6 +8,7 @@ code."""
 import json
 import re
 import shutil
+import warnings
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -17,13 +18,13 @@ from scipy.stats import spearmanr
 from bench.curves import KEY, TableError
 from bench.fingerprint import fingerprint
 from objectives.mlp import MLPSGD, Diverged, MLPAdam
-from objectives.surrogate import OFFSET, SurrogateMLPSGD, fit, holdout, unit_points
+from objectives.surrogate import OFFSET, SurrogateMLPSGD, design_points, fit, holdout
 from objectives.tabular import TABLE, Curves, TabularMLPAdam, TabularMLPSGD, shipped_table
 
 
 @pytest.fixture(scope="module")
 def digits_sgd() -> Curves:
-    return Curves(shipped_table(), "mlp-sgd[dataset=digits]")
+    return Curves(shipped_table(), "mlp-sgd[dataset=digits]", MLPSGD("digits").space)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,7 @@ def held_out(digits_sgd):
     space = MLPSGD("digits").space
     fit_on, held = holdout(digits_sgd.configs)
     surrogate = fit(digits_sgd, space, fit_on)
-    return surrogate, unit_points(digits_sgd, space)[held], held
+    return surrogate, design_points(digits_sgd, space)[held], held
 
 
 @pytest.mark.parametrize("epochs", [3, 9, 27])
@@ -94,14 +95,23 @@ def test_the_surrogate_keeps_the_recorded_low_to_full_fidelity_correlation(digit
 
 
 def test_the_surrogates_seed_noise_is_the_recorded_spread(digits_sgd, held_out):
+    """Pooled over held-out configurations (unbiased for 3 or 24 draws alike),
+    the seed-to-seed SD of its 24 distinct noise draws is within 30 % of the
+    recorded one (measured: 1.2 times)."""
     surrogate, u, held = held_out
-    seeds = digits_sgd.seeds
-    draws = np.stack(
-        [np.exp(surrogate.curves(u, k)[0][:, 26]) - OFFSET for k in range(seeds)], axis=1
-    )
-    with np.errstate(invalid="ignore"):
-        recorded = np.nanmedian(np.nanstd(digits_sgd.validation[held, :, -1], axis=1, ddof=1))
-    assert 0.5 <= np.median(draws.std(axis=1, ddof=1)) / recorded <= 2.0
+    draws = []
+    for seed in range(24):
+        outputs, sources, recorded = surrogate.curves(u, seed)
+        value = np.clip(np.exp(outputs[:, 26]) - OFFSET, 0.0, 1.0)
+        value[surrogate.diverged_at[sources, recorded] <= 27] = np.nan
+        draws.append(value)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pooled = np.sqrt(np.nanmean(np.nanvar(np.stack(draws, axis=1), axis=1, ddof=1)))
+        recorded = np.sqrt(
+            np.nanmean(np.nanvar(digits_sgd.validation[held, :, -1], axis=1, ddof=1))
+        )
+    assert 0.77 <= pooled / recorded <= 1.3
 
 
 def test_one_query_is_the_batch_query_of_that_point(held_out):

@@ -217,3 +217,42 @@ def test_a_killed_worker_stops_the_job_with_its_block_named_and_keeps_the_rest(t
     kept = len(list(blocks.glob("*.parquet")))
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0 and f"{kept} stored, {64 - kept} to compute" in resumed.stderr
+
+
+@pytest.mark.parametrize(
+    "objectives, configs, message",
+    [
+        ([], 4, "no objective named"),
+        ([WINE, WINE], 4, r"mlp-sgd\[dataset=wine\] named twice"),
+        ([WINE], 6, "--configs 6: a power of two is needed"),
+    ],
+)
+def test_a_job_that_cannot_be_planned_is_refused(objectives, configs, message):
+    with pytest.raises(TabulateError, match=message):
+        plan(objectives, configs, 1)
+
+
+def test_metadata_that_is_not_json_is_refused(small, tmp_path):
+    table = pq.read_table(small)
+    broken = tmp_path / "broken.parquet"
+    pq.write_table(table.replace_schema_metadata({KEY: b"{not json"}), broken)
+    with pytest.raises(TableError, match=r"broken\.parquet: its metadata is not JSON"):
+        read_table(broken)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda rows: rows.drop(index=5), "exactly once"),
+        (lambda rows: pd.concat([rows, rows.iloc[[7]]]), "exactly once"),
+        (lambda rows: rows.drop(columns="param_alpha"), "no column param_alpha"),
+    ],
+)
+def test_curves_with_a_hole_a_duplicate_or_a_parameter_missing_are_refused(small, damage, message):
+    from bench.curves import CurveTable
+    from objectives.tabular import Curves
+
+    table = read_table(small)
+    damaged = CurveTable(damage(table.rows), table.meta, table.path)
+    with pytest.raises(TableError, match=rf"t\.parquet: .*{message}"):
+        Curves(damaged, WINE, MLPSGD("wine").space)

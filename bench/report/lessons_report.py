@@ -26,7 +26,9 @@ SUITES = (
 SURROGATE_NOTE = (
     "surrogate-mlp-sgd and surrogate-mlp-adam answer from a model fitted on recorded "
     "trainings of the same MLPs on digits (see the README's surrogate fidelity figures), "
-    "with {surrogate} seeds; mlp-sgd and mlp-adam are real trainings, with {real} seeds."
+    "with {surrogate} seeds; mlp-sgd and mlp-adam are real trainings, with {real} seeds. "
+    "The surrogate has 24 distinct noise draws per configuration (3 recorded seeds x 8 "
+    "neighbours): seeds 24 apart share the objective's noise, not the searcher's randomness."
 )
 
 
@@ -39,79 +41,85 @@ def write_lessons(results: str | Path) -> list[Path]:
             f"no stored runs of {', '.join(missing)} under {results}: run `make lessons` "
             "(or `python -m bench run <suite>` for each) first"
         )
-    stored = {name: load(results / name) for name in SUITES}
-    mlp, synthetic = stored["lessons-mlp"], stored["lessons-synthetic"]
-    both = combined(mlp, stored["lessons-surrogate"])
-    note = SURROGATE_NOTE.format(surrogate=_seeds(stored["lessons-surrogate"]), real=_seeds(mlp))
-    lessons = [
-        lesson_of.random_vs_grid({25: stored["lessons-grid-25"], 100: stored["lessons-grid-100"]}),
-        lesson_of.log_vs_linear(both),
-        lesson_of.coarse_to_fine(synthetic),
-        lesson_of.hyperband_compute(both),
-        lesson_of.model_based_growth(synthetic, mlp),
-        lesson_of.importance(mlp),
-        lesson_of.optimism(mlp),
-    ]
-    for lesson in lessons:
-        lesson.verdicts = holm_cases(lesson.verdicts)
-    for lesson in (lessons[1], lessons[3]):
-        lesson.notes.append(note)
+    lessons = compute_lessons({name: load(results / name) for name in SUITES})
     out = results / "lessons"
-    written, sections = [], []
-    summary = []
+    written, sections, summary = [], [], []
     for lesson in lessons:
         files = draw(lesson, out / "figures" / f"lesson{lesson.number}")
         written += files
         counts = pd.Series([v.holds for _, v in lesson.verdicts]).value_counts()
         overall = ", ".join(f"{n} {k}" for k, n in counts.items())
         summary.append(f"{lesson.number}. {lesson.title}: {overall}.")
-        verdict_rows = pd.DataFrame(
-            [
-                {
-                    "case": case,
-                    "verdict": v.holds,
-                    "effect": f"{v.effect:+.3g} {v.unit}",
-                    "95% CI": f"[{v.ci_low:+.3g}, {v.ci_high:+.3g}]",
-                    "p (Holm)": "" if pd.isna(v.p_value) else f"{v.p_value:.2g}",
-                    "p": "" if pd.isna(v.p_raw) else f"{v.p_raw:.2g}",
-                    "pairs": v.pairs,
-                }
-                for case, v in lesson.verdicts
-            ]
-        )
-        tables = [Table("Verdicts", verdict_rows)]
-        if len(lesson.table):
-            tables.append(Table("Numbers", lesson.table))
-        sections.append(
-            Section(
-                f"Lesson {lesson.number}: {lesson.title}",
-                paragraphs=[f"Claim: {lesson.claim}."],
-                items=[f"{case}: {v.sentence()}" for case, v in lesson.verdicts] + lesson.notes,
-                figures=[Figure(lesson.title, _captions[lesson.number], files[0])],
-                tables=tables,
-            )
-        )
-    sections.insert(
-        0,
-        Section(
-            "Verdicts",
-            paragraphs=[
-                "Each claim is tested on paired seeds (same seed, same objective instance): "
-                "the effect is the median over seeds of how much the claimed winner wins, with a "
-                "95% bootstrap confidence interval and a two-sided Wilcoxon signed-rank p-value, "
-                "Holm-adjusted over the cases of the lesson. Supported: the interval lies above "
-                "0 and the adjusted p < 0.05; contradicted: below 0; inconclusive otherwise. "
-                "Computed from the stored runs, never written by hand."
-            ],
-            items=summary,
-        ),
-    )
+        sections.append(_section(lesson, files[0]))
+    sections.insert(0, Section("Verdicts", paragraphs=[METHOD], items=summary))
     out.mkdir(parents=True, exist_ok=True)
     title = "tunebench: the tuning folklore, measured"
     (out / "index.html").write_text(render_html(title, sections), encoding="utf-8")
     (out / "report.md").write_text(render_markdown(title, sections, out), encoding="utf-8")
     (out / "claims.json").write_text(json.dumps(lesson_claims(lessons), indent=1) + "\n")
     return [*written, out / "index.html", out / "report.md", out / "claims.json"]
+
+
+METHOD = (
+    "Each claim is tested on paired seeds (same seed, same objective instance): "
+    "the effect is the median over seeds of how much the claimed winner wins, with a "
+    "95% bootstrap confidence interval and a two-sided Wilcoxon signed-rank p-value, "
+    "Holm-adjusted over the cases of the lesson. Supported: the interval lies above "
+    "0 and the adjusted p < 0.05; contradicted: below 0; inconclusive otherwise. "
+    "Computed from the stored runs, never written by hand."
+)
+
+
+def compute_lessons(stored: dict[str, Stored]) -> list[lesson_of.Lesson]:
+    """The seven lessons from the stored runs of each suite of ``SUITES``, verdicts
+    Holm-adjusted within each lesson. Lessons 2 and 4 read the real and the
+    surrogate MLPs together, each case named by its objective."""
+    mlp, synthetic = stored["lessons-mlp"], stored["lessons-synthetic"]
+    both = combined(mlp, stored["lessons-surrogate"])
+    note = SURROGATE_NOTE.format(surrogate=_seeds(stored["lessons-surrogate"]), real=_seeds(mlp))
+    log_scale, hyperband = lesson_of.log_vs_linear(both), lesson_of.hyperband_compute(both)
+    log_scale.notes.append(note)
+    hyperband.notes.append(note)
+    lessons = [
+        lesson_of.random_vs_grid({25: stored["lessons-grid-25"], 100: stored["lessons-grid-100"]}),
+        log_scale,
+        lesson_of.coarse_to_fine(synthetic),
+        hyperband,
+        lesson_of.model_based_growth(synthetic, mlp),
+        lesson_of.importance(mlp),
+        lesson_of.optimism(mlp),
+    ]
+    for lesson in lessons:
+        lesson.verdicts = holm_cases(lesson.verdicts)
+    return lessons
+
+
+def _section(lesson: lesson_of.Lesson, figure: Path) -> Section:
+    """A lesson's part of the page: claim, verdicts, notes, figure and tables."""
+    verdict_rows = pd.DataFrame(
+        [
+            {
+                "case": case,
+                "verdict": v.holds,
+                "effect": f"{v.effect:+.3g} {v.unit}",
+                "95% CI": f"[{v.ci_low:+.3g}, {v.ci_high:+.3g}]",
+                "p (Holm)": "" if pd.isna(v.p_value) else f"{v.p_value:.2g}",
+                "p": "" if pd.isna(v.p_raw) else f"{v.p_raw:.2g}",
+                "pairs": v.pairs,
+            }
+            for case, v in lesson.verdicts
+        ]
+    )
+    tables = [Table("Verdicts", verdict_rows)]
+    if len(lesson.table):
+        tables.append(Table("Numbers", lesson.table))
+    return Section(
+        f"Lesson {lesson.number}: {lesson.title}",
+        paragraphs=[f"Claim: {lesson.claim}."],
+        items=[f"{case}: {v.sentence()}" for case, v in lesson.verdicts] + lesson.notes,
+        figures=[Figure(lesson.title, _captions[lesson.number], figure)],
+        tables=tables,
+    )
 
 
 def _seeds(stored: Stored) -> int:
