@@ -290,3 +290,10 @@ def test_seeds_0_says_it_means_no_seeds_and_how_to_ask_for_seed_0(capsys):
         main(["run", "quick", "--seeds", "0"])
     assert exited.value.code == 2
     assert "argument --seeds: '0' means the first 0 seeds" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["surrogate-mlp-sgd", "tabular-mlp-adam[dataset=wine]"])
+def test_the_recorded_curve_objectives_meet_the_contract(name):
+    results = check_objective(name, may_fail=True)
+    assert "fail" not in outcomes(results).values(), render(name, "", results)
+    assert outcomes(results)[CHECKS["cost model"]] == "pass"
