@@ -32,7 +32,8 @@ def _names(names: Sequence[str]) -> str:
 
 def default_caption(c: Mapping[str, Any]) -> str:
     """The main figure, its reading guide and what the default suite's data say."""
-    objectives = " and ".join(c["objectives"])
+    names = list(c["objectives"])
+    objectives = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     lines = [
         f"![Median regret vs budget of {len(c['strategies'])} searchers on {objectives}]"
         "(results/published/default-best-vs-budget.png)",

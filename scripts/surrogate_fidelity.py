@@ -105,6 +105,26 @@ def fidelity_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def goals(fidelity: pd.DataFrame) -> list[str]:
+    """Which objectives meet the targets the surrogate was built to: rho@27 >= 0.9,
+    and each low-to-full correlation within 0.05 of the recorded one."""
+    lines = []
+    met = fidelity[fidelity["rho@27"] >= 0.9]["objective"]
+    lines.append(f"- rho@27 >= 0.9 on {len(met)} of {len(fidelity)}: {_names(met)}.")
+    for low in LOW:
+        gap = (fidelity[f"surrogate {low}v27"] - fidelity[f"recorded {low}v27"]).abs()
+        close = fidelity[gap <= 0.05]["objective"]
+        lines.append(
+            f"- {low}v27 within 0.05 of the recorded value on {len(close)} of {len(fidelity)}: "
+            f"{_names(close)} (largest gap {gap.max():.3f})."
+        )
+    return lines
+
+
+def _names(objectives: pd.Series) -> str:
+    return ", ".join(objectives) if len(objectives) else "none"
+
+
 CANDIDATES = {
     "extra trees (300)": lambda: ExtraTreesRegressor(300, random_state=0, n_jobs=1),
     "random forest (300)": lambda: RandomForestRegressor(300, random_state=0, n_jobs=1),
@@ -195,7 +215,9 @@ def render(results: Path) -> str:
         f"surrogate: its {NOISE_DRAWS} distinct noise draws, seeds 0..{NOISE_DRAWS - 1}, as "
         "evaluate answers them); an unbiased estimate for either number of seeds.",
         "",
-        _markdown(fidelity_table()),
+        _markdown(fidelity := fidelity_table()),
+        "",
+        *goals(fidelity),
     ]
     for source in SOURCES:
         models = model_comparison(source)
