@@ -100,12 +100,13 @@ def recorded(names, registry, repeats: int) -> None:
         objective = registry.objective(name)[1]
         objective.evaluate(objective.space.sample(np.random.default_rng(0)), None, seed=0)
         source = objective.source(objective.dataset)
-        if source.label not in real_seconds:
-            real_seconds[source.label] = _median_training(source)
+        key = f"{source.name}[dataset={source.dataset}]"
+        if key not in real_seconds:
+            real_seconds[key] = _median_training(source)
         single, diverged = query_us(objective, repeats)
         batch = batch_us(objective, 10_000)
         shown = "-" if batch is None else f"{batch:.2f}"
-        real = real_seconds[source.label]
+        real = real_seconds[key]
         print(
             f"{name:26}{single:14.1f}{shown:>24}{real:17.3f}{real * 1e6 / single:9,.0f}x"
             f"   ({diverged} of {repeats} queries diverged)"
