@@ -41,6 +41,8 @@ OWN = frozenset({"bench", "strategies", "objectives"})
 LAZY = {"optuna": ("scipy", "cmaes", "torch", "greenlet")}
 #: Each loaded file's hash when this process first saw it loaded, by resolved path.
 _AS_IMPORTED: dict[str, str] = {}
+#: Each data file's hash when this process first fingerprinted it, by resolved path.
+_DATA_AS_READ: dict[str, str] = {}
 #: The file each fingerprint key (module name, ``plugin:KIND:NAME``) was last hashed from.
 _FILES: dict[str, str] = {}
 
@@ -71,7 +73,7 @@ def fingerprint(*targets: type, requires: Iterable[str] = ()) -> Fingerprint:
         _walk(name, path, files, imported)
     for target in targets:
         for data in getattr(target, "data_files", ()):
-            files[f"data:{Path(data).name}"] = file_hash(data) if Path(data).is_file() else "absent"
+            files[f"data:{Path(data).name}"] = _data_hash(data)
     top_levels = set(imported) | {r.split(".")[0] for r in requires}
     for target in targets:
         top_levels |= {r.split(".")[0] for r in getattr(target, "requires", ())}
@@ -209,6 +211,18 @@ def _hash_as_loaded(name: str, path: str) -> str:
     if resolved in _loaded_files():
         _AS_IMPORTED[resolved] = digest
     return digest
+
+
+def _data_hash(path: str | Path) -> str:
+    """The hash of a data file as this process first saw it ("absent" if it is
+    missing): objectives keep what they read (a table, read once per process),
+    so a file replaced later must not pass for what this process computes with."""
+    resolved = str(Path(path).resolve())
+    if resolved not in _DATA_AS_READ:
+        if not Path(resolved).is_file():
+            return "absent"
+        _DATA_AS_READ[resolved] = file_hash(resolved)
+    return _DATA_AS_READ[resolved]
 
 
 def _loaded_files() -> set[str]:

@@ -875,3 +875,14 @@ def test_write_report_from_stored_runs_only(tmp_path, monkeypatch):
     overhead_csv = pd.read_csv(out / "overhead.csv")
     assert set(overhead_csv["strategy"]) == {"random", "tpe"}
     assert (overhead_csv["trials"] == 24).all()
+
+
+def test_combining_suites_that_share_an_objective_is_refused():
+    from bench.report.stored import Stored, combined
+
+    def part(*objectives):
+        return Stored(runs=pd.DataFrame({"objective": list(objectives)}), optima={}, manifest={})
+
+    assert len(combined(part("mlp-sgd"), part("surrogate-mlp-sgd")).runs) == 2
+    with pytest.raises(ValueError, match="share objective.*mlp-sgd"):
+        combined(part("mlp-sgd", "a"), part("mlp-sgd"))

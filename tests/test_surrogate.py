@@ -206,3 +206,18 @@ def test_without_a_table_list_names_the_objectives_it_cannot_build_and_a_suite_i
     assert main(suite) == 2
     assert "key 'objectives': objective 'surrogate-mlp-sgd'" in caplog.text
     assert "no table of learning curves there; build it with `make tabulate`" in caplog.text
+
+
+def test_a_table_replaced_after_a_process_read_it_keeps_the_hash_it_was_read_with(tmp_path):
+    """A long-lived worker keeps the table it read; its fingerprint must say so,
+    so the driver's check refuses it once the file on disk is another."""
+
+    table = tmp_path / "t.parquet"
+    shutil.copyfile(TABLE, table)
+
+    class Reads(SurrogateMLPSGD):
+        data_files = (table,)
+
+    first = fingerprint(Reads).modules["data:t.parquet"]
+    table.write_bytes(table.read_bytes() + b"\0")
+    assert fingerprint(Reads).modules["data:t.parquet"] == first

@@ -69,7 +69,14 @@ class Stored:
 
 
 def combined(*parts: Stored) -> Stored:
-    """Several suites' stored runs read as one (their objectives must differ)."""
+    """Several suites' stored runs read as one; their objectives must differ
+    (``ValueError`` otherwise: one objective's runs would be pooled across suites)."""
+    seen: set[str] = set()
+    for part in parts:
+        shared = seen & set(part.runs["objective"].unique()) if len(part.runs) else set()
+        if shared:
+            raise ValueError(f"combined suites share objective(s) {', '.join(sorted(shared))}")
+        seen |= set(part.runs["objective"].unique()) if len(part.runs) else set()
     manifest = dict(parts[0].manifest)
     manifest["signatures"] = {
         name: entry for part in parts for name, entry in part.manifest.get("signatures", {}).items()
