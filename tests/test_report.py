@@ -884,5 +884,5 @@ def test_combining_suites_that_share_an_objective_is_refused():
         return Stored(runs=pd.DataFrame({"objective": list(objectives)}), optima={}, manifest={})
 
     assert len(combined(part("mlp-sgd"), part("surrogate-mlp-sgd")).runs) == 2
-    with pytest.raises(ValueError, match="share objective.*mlp-sgd"):
+    with pytest.raises(ValueError, match=r"share objective.*mlp-sgd"):
         combined(part("mlp-sgd", "a"), part("mlp-sgd"))
