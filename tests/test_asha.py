@@ -43,12 +43,20 @@ def test_get_job_promotes_the_best_unpromoted_of_the_top_third_else_grows_rung_z
 
 def test_promotion_checks_the_highest_rung_first():
     asha = make()
-    while len(asha.losses[1]) < 3:
+    while True:  # losses grow with the index: the earliest configurations are the best
         suggestion = asha.ask()
+        if suggestion.token.rung == 1 and len(asha.losses[1]) == 2:
+            pending = suggestion
+            break
         asha.tell(suggestion, float(suggestion.token.index))
-    job = asha.promotable()
-    assert job == Job(min(asha.losses[1]), 2)
+    fresh = asha.ask()
+    assert fresh.token.rung == 0
+    asha.tell(fresh, -1.0)  # rung 0 now has a promotable configuration
+    asha.tell(pending, float(pending.token.index))  # and so has rung 1, its third told
+    best_of_rung_1 = min(asha.losses[1], key=asha.losses[1].get)
+    assert asha.promotable() == Job(best_of_rung_1, 2)
     assert asha.ask().fidelity == 9
+    assert asha.promotable() == Job(fresh.token.index, 1)
 
 
 def test_a_failed_evaluation_counts_in_its_rung_but_is_never_promoted():
