@@ -385,6 +385,7 @@ OPTION_CHANGES: dict[tuple[str, str], tuple[object, dict, float]] = {
     ("coarse-to-fine", "zoom"): (0.25, {}, 20),
     ("coarse-to-fine", "top"): (3, {}, 20),
     ("hyperband", "eta"): (2, {}, 4),
+    ("asha", "eta"): (2, {}, 4),
     ("bohb", "eta"): (2, {}, 4),
     ("bohb", "min_points_in_model"): (8, {}, 3),
     ("bohb", "top_n_percent"): (50, {}, 3),
