@@ -100,25 +100,11 @@ def _run_parser(sub: Any) -> None:
         type=float,
         help="seconds per evaluation; a longer one is recorded as a 'timeout' trial",
     )
-    p_run.add_argument(
-        "--jobs",
-        type=positive_int,
-        default=default_jobs(),
-        help="parallel runs, each in a worker process (default: one per core)",
-    )
+    _executor_options(p_run, "parallel runs, each in a worker process (default: one per core)")
     p_run.add_argument(
         "--in-process",
         action="store_true",
         help="compute every run in this process, one at a time (for a debugger)",
-    )
-    p_run.add_argument(
-        "--executor",
-        choices=("local", "dask"),
-        default="local",
-        help="local process pool (default) or an existing Dask cluster (with --address)",
-    )
-    p_run.add_argument(
-        "--address", help="the Dask scheduler, tcp://HOST:PORT (with --executor dask)"
     )
     _plugin_option(p_run)
     p_run.set_defaults(command=cmd_run)
@@ -245,17 +231,16 @@ def _tabulate_parser(sub: Any) -> None:
         help="where finished blocks are kept until the table is written "
         "(default: results/tabulate/<out's stem>)",
     )
-    p_tab.add_argument("--jobs", type=positive_int, default=default_jobs(), help="worker processes")
-    p_tab.add_argument("--executor", choices=("local", "dask"), default="local")
-    p_tab.add_argument("--address", help="the Dask scheduler, tcp://HOST:PORT")
+    _executor_options(
+        p_tab, "blocks computed at once, each in a worker process (default: one per core)"
+    )
     p_tab.set_defaults(command=cmd_tabulate)
 
 
 def cmd_tabulate(args: argparse.Namespace) -> int:
     from bench.tabulate import tabulate
 
-    if args.executor == "dask" and not args.address:
-        log.error("error: --executor dask needs --address tcp://HOST:PORT")
+    if _lacks_dask_address(args):
         return EXIT_USAGE
     work = args.work or Path("results/tabulate") / args.out.stem
     try:
@@ -278,6 +263,30 @@ def cmd_tabulate(args: argparse.Namespace) -> int:
         done.out, done.blocks, done.stored, done.computed, done.seconds,
     )  # fmt: skip
     return 0
+
+
+def _executor_options(parser: argparse.ArgumentParser, jobs_help: str) -> None:
+    """--jobs, --executor and --address: where the tasks of a command run."""
+    parser.add_argument("--jobs", type=positive_int, default=default_jobs(), help=jobs_help)
+    parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local process pool (default) or an existing Dask cluster (with --address)",
+    )
+    parser.add_argument(
+        "--address", help="the Dask scheduler, tcp://HOST:PORT (with --executor dask)"
+    )
+
+
+def _lacks_dask_address(args: argparse.Namespace) -> bool:
+    """True (and said) when --executor dask comes without --address."""
+    if args.executor == "dask" and not args.address:
+        log.error(
+            "error: --executor dask needs --address tcp://HOST:PORT (a running Dask scheduler)"
+        )
+        return True
+    return False
 
 
 def _plugin_option(parser: argparse.ArgumentParser) -> None:
@@ -343,10 +352,7 @@ def parse_seeds(text: str) -> list[int]:
 def cmd_run(args: argparse.Namespace) -> int:
     from bench.runner import run_suite
 
-    if args.executor == "dask" and not args.address:
-        log.error(
-            "error: --executor dask needs --address tcp://HOST:PORT (a running Dask scheduler)"
-        )
+    if _lacks_dask_address(args):
         return EXIT_USAGE
     command = shlex.join(["python", "-m", "bench", *args.argv])
     outcome = run_suite(

@@ -9,7 +9,7 @@ import numpy as np
 
 from bench import Budget, Fidelity, Space, Strategy, Suggestion
 from bench.space import Config
-from strategies.hyperband import _EPS, _level
+from strategies.hyperband import hyperband_schedule
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,11 @@ class ASHA(Strategy):
         super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
         assert fidelity is not None
         self.eta = fidelity.eta if eta is None else eta
-        if isinstance(self.eta, bool) or not isinstance(self.eta, (int, float)) or self.eta <= 1:
-            raise ValueError(f"asha: eta must be a number > 1, got {eta!r}")
-        top = math.floor(math.log(fidelity.high / fidelity.low) / math.log(self.eta) + _EPS)
-        self.levels = [
-            _level(fidelity, fidelity.high / self.eta ** (top - k)) for k in range(top + 1)
-        ]
+        try:  # Hyperband's largest bracket has a rung at every level: the same rungs.
+            largest = hyperband_schedule(fidelity, eta)[0]
+        except ValueError as exc:
+            raise ValueError(f"asha: {str(exc).removeprefix('hyperband: ')}") from exc
+        self.levels = [level for _, level in largest]
         self._rng = np.random.default_rng(seed)
         self.configs: list[Config] = []
         #: Per rung: configuration index -> loss (inf: failed), in the order told.

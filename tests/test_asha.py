@@ -78,7 +78,7 @@ def test_telling_a_job_twice_is_refused():
 
 
 def test_an_eta_of_one_or_less_is_refused():
-    with pytest.raises(ValueError, match="eta must be a number > 1"):
+    with pytest.raises(ValueError, match=r"^asha: eta must be a number > 1"):
         make(eta=1)
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from bench.cli import main
 from bench.curves import KEY, TableError, read_table, rows_sha256
-from bench.tabulate import TabulateError, plan, tabulate
+from bench.tabulate import TabulateError, code_of, plan, tabulate
 from objectives.mlp import MLPSGD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,29 +79,47 @@ def test_tabulating_again_computes_nothing_and_gives_the_same_rows(small, tmp_pa
     )
 
 
+class Job:
+    """``python -m bench tabulate`` on wine in blocks of one configuration, in a
+    session of its own, started and then waited on until ``count`` blocks are kept."""
+
+    def __init__(self, tmp_path: Path, configs: int, count: int):
+        self.out, self.blocks = tmp_path / "t.parquet", tmp_path / "work" / "blocks" / WINE
+        self.configs = configs
+        self.command = [
+            sys.executable, "-m", "bench", "tabulate", "--objectives", WINE,
+            "--configs", str(configs), "--seeds", "1", "--block", "1", "--jobs", "1",
+            "--out", str(self.out), "--work", str(tmp_path / "work"),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, start_new_session=True, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 120
+        while self.kept() < count:
+            assert self.process.poll() is None, self.process.stderr.read()
+            assert time.monotonic() < deadline, f"{count} blocks not stored within 120 s"
+            time.sleep(0.05)
+
+    def kept(self) -> int:
+        return len(list(self.blocks.glob("*.parquet")))
+
+    def resume(self) -> str:
+        """Rerun the same command; check it computes only the blocks not kept."""
+        kept = self.kept()
+        again = subprocess.run(self.command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        assert f"{kept} stored, {self.configs - kept} to compute" in again.stderr
+        return again.stderr
+
+
 def test_a_killed_job_resumes_computing_only_the_missing_blocks(tmp_path):
-    work, out = tmp_path / "work", tmp_path / "t.parquet"
-    command = [
-        sys.executable, "-m", "bench", "tabulate", "--objectives", WINE, "--configs", "32",
-        "--seeds", "1", "--block", "1", "--jobs", "1", "--out", str(out), "--work", str(work),
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, start_new_session=True, stderr=subprocess.PIPE, text=True
-    )
-    blocks = work / "blocks" / WINE
-    deadline = time.monotonic() + 120
-    while len(list(blocks.glob("*.parquet"))) < 5:
-        assert process.poll() is None, process.stderr.read()
-        assert time.monotonic() < deadline, "no block stored within 120 s"
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    process.stderr.close()
-    kept = len(list(blocks.glob("*.parquet")))
-    assert 5 <= kept < 32 and not out.exists()
-    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"{kept} stored, {32 - kept} to compute" in resumed.stderr
+    job = Job(tmp_path, configs=32, count=5)
+    os.killpg(job.process.pid, signal.SIGKILL)
+    job.process.wait()
+    job.process.stderr.close()
+    assert 5 <= job.kept() < 32 and not job.out.exists()
+    job.resume()
+    out = job.out
     whole = tabulate([WINE], tmp_path / "whole.parquet", work=tmp_path / "w2", configs=32, seeds=1)
     resumed_rows, whole_rows = read_table(out).rows, read_table(whole.out).rows
     # every column but the measured training seconds is a function of the seed
@@ -123,15 +141,15 @@ def test_a_second_driver_on_the_same_folder_is_refused(tmp_path):
 
 def test_an_objective_without_curves_cannot_be_tabulated():
     with pytest.raises(TabulateError, match="'branin' has no curve"):
-        plan(["branin"], 4, 1)
+        code_of(["branin"])
 
 
 def test_blocks_of_other_code_are_never_read(small, monkeypatch):
     import bench.tabulate
 
-    here = plan([WINE], 4, 2, 2)
+    here = plan(code_of([WINE]), 4, 2, 2)
     monkeypatch.setattr(bench.tabulate, "curve_code", lambda target: {"modules": {"x": "y"}})
-    other = plan([WINE], 4, 2, 2)
+    other = plan(code_of([WINE]), 4, 2, 2)
     assert {b.path(small.parent) for b in here}.isdisjoint({b.path(small.parent) for b in other})
 
 
@@ -192,31 +210,17 @@ def test_the_command_says_what_it_wrote(tmp_path, caplog):
 
 
 def test_a_killed_worker_stops_the_job_with_its_block_named_and_keeps_the_rest(tmp_path):
-    work, out = tmp_path / "work", tmp_path / "t.parquet"
-    command = [
-        sys.executable, "-m", "bench", "tabulate", "--objectives", WINE, "--configs", "64",
-        "--seeds", "1", "--block", "1", "--jobs", "1", "--out", str(out), "--work", str(work),
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, start_new_session=True, stderr=subprocess.PIPE, text=True
-    )
-    blocks = work / "blocks" / WINE
-    deadline = time.monotonic() + 120
-    while len(list(blocks.glob("*.parquet"))) < 3:
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    workers = [p for c in psutil.Process(process.pid).children() for p in c.children()]
+    job = Job(tmp_path, configs=64, count=3)
+    workers = [p for c in psutil.Process(job.process.pid).children() for p in c.children()]
     assert workers, "no worker process found under the driver"
     for worker in workers:
         worker.kill()
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 2, err
+    _, err = job.process.communicate(timeout=120)
+    assert job.process.returncode == 2, err
     assert re.search(r"block mlp-sgd\[dataset=wine\] seed 0 configs \d+\.\.\d+ failed: the worker "
                      r"process \(pid \d+\) .* died \(signal 9", err), err  # fmt: skip
-    assert "the blocks finished are kept under" in err and not out.exists()
-    kept = len(list(blocks.glob("*.parquet")))
-    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0 and f"{kept} stored, {64 - kept} to compute" in resumed.stderr
+    assert "the blocks finished are kept under" in err and not job.out.exists()
+    job.resume()
 
 
 @pytest.mark.parametrize(
@@ -229,7 +233,7 @@ def test_a_killed_worker_stops_the_job_with_its_block_named_and_keeps_the_rest(t
 )
 def test_a_job_that_cannot_be_planned_is_refused(objectives, configs, message):
     with pytest.raises(TabulateError, match=message):
-        plan(objectives, configs, 1)
+        plan(code_of(objectives), configs, 1)
 
 
 def test_metadata_that_is_not_json_is_refused(small, tmp_path):
