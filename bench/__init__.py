@@ -9,7 +9,7 @@ from bench.loop import run
 from bench.objective import Evaluation, Fidelity, Objective
 from bench.registry import get_objective, get_strategy, list_objectives, list_strategies
 from bench.space import Categorical, Float, Int, Space
-from bench.strategy import Exhausted, Strategy, Suggestion
+from bench.strategy import Exhausted, Strategy, Suggestion, Wait
 
 __all__ = [
     "Budget",
@@ -23,6 +23,7 @@ __all__ = [
     "Space",
     "Strategy",
     "Suggestion",
+    "Wait",
     "get_objective",
     "get_strategy",
     "list_objectives",

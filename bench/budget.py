@@ -44,11 +44,17 @@ class Budget:
 
     @property
     def exhausted(self) -> bool:
-        return self.spent >= self.evaluations - TOLERANCE
+        return self.exhausted_with(0.0)
 
-    def affords(self, cost: float) -> bool:
-        """Whether an evaluation costing ``cost`` fits in what is left."""
-        return cost <= self.evaluations - self.spent + TOLERANCE
+    def exhausted_with(self, pending: float) -> bool:
+        """Whether nothing is left once evaluations still running, planned to
+        cost ``pending`` in all, are charged."""
+        return self.spent + pending >= self.evaluations - TOLERANCE
+
+    def affords(self, cost: float, pending: float = 0.0) -> bool:
+        """Whether an evaluation costing ``cost`` fits in what is left once
+        evaluations still running (``pending`` in all) are charged."""
+        return cost + pending <= self.evaluations - self.spent + TOLERANCE
 
     def spend(self, cost: float) -> float:
         """Charge ``cost`` and return the cumulative amount spent.

@@ -100,6 +100,11 @@ def _run_parser(sub: Any) -> None:
         type=float,
         help="seconds per evaluation; a longer one is recorded as a 'timeout' trial",
     )
+    p_run.add_argument(
+        "--workers",
+        type=parse_workers,
+        help="replace the suite's simulated worker counts (comma-separated, e.g. 1,4,16)",
+    )
     _executor_options(p_run, "parallel runs, each in a worker process (default: one per core)")
     p_run.add_argument(
         "--in-process",
@@ -310,6 +315,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def parse_workers(text: str) -> list[int]:
+    """``--workers 1,4,16``: simulated worker counts."""
+    try:
+        return [int(part) for part in split_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated whole numbers of workers such as 1,4,16, got {text!r}"
+        ) from None
+
+
 def parse_seeds(text: str) -> list[int]:
     """``"5"`` -> 0..4; ``"2-4"`` -> 2, 3, 4; ``"0,3,7"`` -> 0, 3, 7; at most
     ``MAX_SEEDS`` seeds (checked before any list is built). ``"0"`` (no seeds)
@@ -363,6 +378,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         budget=args.budget,
         timeout=args.timeout,
+        workers=args.workers,
         jobs=args.jobs,
         executor=args.executor,
         address=args.address,

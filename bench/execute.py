@@ -138,6 +138,8 @@ def compute(spec: RunSpec, plugins: tuple[str, ...] = ()) -> Trace:
             registry=registry,
             timeout=spec.timeout,
             on_error="record",
+            workers=spec.workers,
+            overhead=spec.overhead,  # type: ignore[arg-type]
         )
 
 
@@ -516,7 +518,7 @@ class _Session:
         error, so that the report names it and the next ``run`` retries it."""
         spec = outcome.spec
         empty = Trace(spec.suite, spec.objective, spec.strategy, spec.seed,
-                      space_from_description(spec.space))  # fmt: skip
+                      space_from_description(spec.space), workers=spec.workers)  # fmt: skip
         empty.error = outcome.error
         empty.meta.update(optimum=spec.optimum, budget=spec.budget, wall=0.0)
         try:

@@ -82,6 +82,12 @@ class Objective(abc.ABC):
     minimisers: tuple[Mapping[str, Value], ...] = ()
     #: The variant name (``name[key=value]``) the registry built this instance from.
     label: str = ""
+    #: Declared simulated seconds of one full evaluation (an evaluation at fidelity
+    #: r takes ``cost(r)`` times that), or None: see ``duration``.
+    seconds_per_evaluation: ClassVar[float | None] = None
+    #: True for an objective whose ``extras["seconds"]`` are recorded or predicted
+    #: (a replay of recorded trainings), not measured: they are its durations.
+    recorded_seconds: ClassVar[bool] = False
 
     @abc.abstractmethod
     def evaluate(
@@ -93,6 +99,24 @@ class Objective(abc.ABC):
     def cost(self, fidelity: float | None) -> float:
         """The budget an evaluation at ``fidelity`` will consume."""
         return 1.0 if self.fidelity is None else self.fidelity.cost(fidelity)
+
+    def duration(
+        self,
+        config: Mapping[str, Value],
+        fidelity: float | None,
+        extras: Mapping[str, Any] | None,
+    ) -> float | None:
+        """Seconds one evaluation occupies a worker on the loop's simulated clock:
+        the declared ``seconds_per_evaluation`` scaled by the cost at
+        ``fidelity``; else, where ``recorded_seconds``, ``extras["seconds"]``
+        (``extras``: the evaluation's, or for one that raised, the exception's
+        ``extras`` attribute, else None); else None, and the loop uses the
+        evaluation's measured wall time."""
+        if self.seconds_per_evaluation is not None:
+            return self.seconds_per_evaluation * self.cost(fidelity)
+        if self.recorded_seconds and extras is not None and "seconds" in extras:
+            return extras["seconds"]
+        return None
 
     def signature_configs(self) -> list[dict[str, Value]]:
         """Five fixed configurations whose values fingerprint the objective."""

@@ -110,6 +110,7 @@ def run_suite(
     seeds: Sequence[int] | None = None,
     budget: float | None = None,
     timeout: float | None = None,
+    workers: Sequence[int] | None = None,
     jobs: int = 1,
     executor: ExecutorName = "local",
     address: str | None = None,
@@ -127,7 +128,12 @@ def run_suite(
         check_address(address)
     base = suite if isinstance(suite, Suite) else load_suite(suite)
     narrowed = base.narrow(
-        strategies=strategies, objectives=objectives, seeds=seeds, budget=budget, timeout=timeout
+        strategies=strategies,
+        objectives=objectives,
+        seeds=seeds,
+        budget=budget,
+        timeout=timeout,
+        workers=workers,
     )
     for warning in narrowing_warnings(base, narrowed):
         log.warning("%s", warning)
@@ -321,6 +327,8 @@ def definition_of(suite: Suite) -> dict[str, Any]:
         "seeds": list(suite.seeds),
         "budget": suite.budget,
         "timeout": suite.timeout,
+        "workers": list(suite.workers),
+        "overhead": suite.overhead,
     }
 
 

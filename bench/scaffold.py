@@ -50,6 +50,9 @@ class $cls(Strategy):
     #: True once ask() models past results (a GP, TPE, a forest): check-strategy then
     #: checks that the suggestions depend on the told values and beat random search.
     model_based = False
+    #: True once ask() may be called again while suggestions are pending (suites with
+    #: workers = [4, ...]); until then such suites refuse this strategy.
+    parallel = False
 
     def __init__(
         self,

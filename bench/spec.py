@@ -32,7 +32,9 @@ class RunSpec:
     (``bench.fingerprint``); ``optimum`` the objective's known minimum (None:
     unknown); ``signature`` its values at five fixed configurations, rounded to
     ``SIGNATURE_DIGITS`` (None where not computed yet: such a spec is never
-    stored). Every field but ``suite`` (the results folder's name) enters the hash.
+    stored); ``workers`` the simulated workers and ``overhead`` whether the
+    strategy's ask and tell times count on their clock (``bench.loop.run``).
+    Every field but ``suite`` (the results folder's name) enters the hash.
     """
 
     suite: str
@@ -45,10 +47,12 @@ class RunSpec:
     optimum: float | None = None
     signature: tuple[float | None, ...] | None = None
     timeout: float | None = None
+    workers: int = 1
+    overhead: str = "ignored"
 
     @property
     def key(self) -> str:
-        return f"{self.objective} / {self.strategy} / seed={self.seed}"
+        return f"{self.objective} / {run_label(self.strategy, self.workers)} / seed={self.seed}"
 
     @property
     def hash(self) -> str:
@@ -82,6 +86,12 @@ class RunSpec:
         return cls(**data)
 
 
+def run_label(strategy: str, workers: int) -> str:
+    """How reports and messages name a strategy run with ``workers`` workers:
+    its name alone for one worker, else "name ×W"."""
+    return strategy if workers == 1 else f"{strategy} ×{workers}"
+
+
 def rounded_signature(values: Sequence[float]) -> tuple[float | None, ...]:
     """Signature values to ``SIGNATURE_DIGITS`` significant digits (NaN: None)."""
     return tuple(
@@ -93,7 +103,7 @@ def spec_changes(old: dict[str, Any], new: RunSpec) -> list[str]:
     """Why a stored spec (JSON form) differs from ``new``, in words."""
     current = new.to_json()
     changes = []
-    for name in ("budget", "timeout", "space", "optimum"):
+    for name in ("budget", "timeout", "space", "optimum", "workers", "overhead"):
         if old.get(name) != current[name]:
             changes.append(f"{name} {_short(old.get(name))} -> {_short(current[name])}")
     if old.get("signature") != current["signature"]:

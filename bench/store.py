@@ -3,6 +3,7 @@
 ```
 <root>/manifest.json                                   (bench.manifest)
 <root>/runs/<objective>/<strategy>/seed=<k>-<hash>.parquet
+<root>/runs/<objective>/<strategy>/workers=<W>-seed=<k>-<hash>.parquet   (W > 1)
 ```
 
 A run file's name ends with the first 16 hex digits of its spec hash, so two
@@ -64,6 +65,12 @@ def path_segment(name: str) -> str:
     return quote(name, safe="[],-_.+:")
 
 
+def _stem(spec: RunSpec) -> str:
+    """A run file's name before its hash: its seed, and its workers if more than one."""
+    seed = f"seed={spec.seed}"
+    return seed if spec.workers == 1 else f"workers={spec.workers}-{seed}"
+
+
 class Store:
     """The results folder of one suite."""
 
@@ -76,7 +83,7 @@ class Store:
             self.runs
             / path_segment(spec.objective)
             / path_segment(spec.strategy)
-            / f"seed={spec.seed}-{spec.hash[:HASH_DIGITS]}.parquet"
+            / f"{_stem(spec)}-{spec.hash[:HASH_DIGITS]}.parquet"
         )
 
     def state(self, spec: RunSpec) -> RunState:
@@ -102,10 +109,7 @@ class Store:
         another spec (an earlier budget, code, space, ...)."""
         folder = self.path(spec).parent
         own = self.path(spec).name
-        candidates = [
-            *folder.glob(f"seed={spec.seed}-*.parquet"),
-            folder / f"seed={spec.seed}.parquet",
-        ]
+        candidates = [*folder.glob(f"{_stem(spec)}-*.parquet"), folder / f"{_stem(spec)}.parquet"]
         return sorted(p for p in candidates if p.is_file() and p.name != own)
 
     def claim(self, spec: RunSpec) -> Claim | None:

@@ -16,6 +16,12 @@ class Exhausted(Exception):
     """Raised by ``ask`` when a strategy has nothing left to propose."""
 
 
+class Wait(Exception):
+    """Raised by ``ask`` when nothing can be proposed until a pending suggestion
+    is told (a full generation out, a rung waiting for its last result). Only
+    a ``parallel`` strategy with suggestions pending may raise it."""
+
+
 class StrategyUnavailable(RuntimeError):
     """A strategy that cannot run here (a missing module, no fidelity)."""
 
@@ -41,9 +47,13 @@ class Strategy(abc.ABC):
     Contract: all randomness comes from ``seed`` (never the clock or global
     random state); suggestions lie inside ``space``; ``tell(s, None)`` reports a
     failed evaluation; ``ask`` raises ``Exhausted`` when nothing is left. The
-    strategy never evaluates the objective. The loop tells the result of every
-    suggestion before it asks again (ask and tell alternate). Options of a variant
-    (``name[key=value]``) are the constructor's keyword arguments.
+    strategy never evaluates the objective. With one worker the loop tells the
+    result of every suggestion before it asks again (ask and tell alternate).
+    With W workers, a strategy that sets ``parallel = True`` may be asked up to W
+    times before the first of those suggestions is told, and is told in the
+    order evaluations complete; its ``ask`` raises ``Wait`` when it can propose
+    nothing until something is told. Options of a variant (``name[key=value]``)
+    are the constructor's keyword arguments.
     """
 
     name: ClassVar[str]
@@ -53,6 +63,9 @@ class Strategy(abc.ABC):
     #: the shared contract then checks that its suggestions depend on the values
     #: it is told and that it beats random search on Branin.
     model_based: ClassVar[bool] = False
+    #: True for a searcher that may be asked again while suggestions are pending
+    #: (runs with several workers); others are refused for more than one worker.
+    parallel: ClassVar[bool] = False
 
     def __init__(
         self,

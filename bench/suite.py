@@ -8,6 +8,8 @@ objectives = ["branin", "hartmann6"]
 seeds = 10          # the first 10 seeds (0..9), or a list such as [0, 3, 7]
 budget = 50         # full-evaluation equivalents per run
 timeout = 60        # optional: seconds per evaluation; a longer one is a 'timeout' trial
+workers = [1, 4, 16]  # optional: a run per number of simulated workers (default [1])
+overhead = "ignored"  # optional: "measured" puts the strategy's ask/tell time on the clock
 
 [space.branin]      # optional: search an objective over other bounds or scales
 x1 = { low = -5.0, high = 0.0 }
@@ -36,7 +38,19 @@ from bench.strategy import Strategy, StrategyUnavailable
 from bench.variant import Variant
 
 SUITES_DIR = Path(__file__).parent / "suites"
-KEYS = ("description", "strategies", "objectives", "seeds", "budget", "timeout", "space")
+KEYS = (
+    "description",
+    "strategies",
+    "objectives",
+    "seeds",
+    "budget",
+    "timeout",
+    "workers",
+    "overhead",
+    "space",
+)
+#: The most simulated workers a run may have.
+MAX_WORKERS = 4096
 DIMENSION_KEYS = ("low", "high", "scale", "choices")
 
 MAX_BUDGET = 1_000_000
@@ -81,6 +95,8 @@ class Suite:
     timeout: float | None = None
     spaces: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
     narrowed: Mapping[str, Any] = field(default_factory=dict)
+    workers: tuple[int, ...] = (1,)
+    overhead: str = "ignored"
 
     def narrow(
         self,
@@ -90,9 +106,12 @@ class Suite:
         seeds: Sequence[int] | None = None,
         budget: float | None = None,
         timeout: float | None = None,
+        workers: Sequence[int] | None = None,
     ) -> Suite:
         """The suite with some of its lists replaced (from the command line)."""
         changes: dict[str, Any] = {}
+        if workers is not None:
+            changes["workers"] = tuple(workers)
         if strategies is not None:
             changes["strategies"] = tuple(strategies)
         if objectives is not None:
@@ -200,6 +219,8 @@ def parse_suite(text: str, path: str | Path, name: str) -> Suite:
         budget=float(data["budget"]),
         timeout=float(data["timeout"]) if "timeout" in data else None,
         spaces=data.get("space", {}),
+        workers=tuple(data.get("workers", (1,))),
+        overhead=data.get("overhead", "ignored"),
     )
 
 
@@ -250,6 +271,14 @@ def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
                 f"{where}, key {prefix + 'timeout'!r}: expected a positive number of seconds per "
                 f"evaluation, got {timeout!r}"
             )
+    if "workers" in data:
+        errors += _check_workers(data["workers"], f"{where}, key {prefix + 'workers'!r}")
+    if "overhead" in data and data["overhead"] not in ("ignored", "measured"):
+        errors.append(
+            f'{where}, key {prefix + "overhead"!r}: expected "ignored" or "measured" '
+            f"(whether the strategy's ask and tell time counts on the simulated clock), "
+            f"got {data['overhead']!r}"
+        )
     if "description" in data and not isinstance(data["description"], str):
         errors.append(f"{where}, key 'description': expected a string")
     if "space" in data:
@@ -259,6 +288,23 @@ def _check_shape(data: Mapping[str, Any], where: str, prefix: str) -> list[str]:
                 f"{where}, key 'space': expected tables [space.<objective>] of parameter overrides"
             )
     return errors
+
+
+def _check_workers(workers: Any, at: str) -> list[str]:
+    """Problems with ``workers`` (a list of distinct positive integers), prefixed with ``at``."""
+    if (
+        not isinstance(workers, list)
+        or not workers
+        or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in workers)
+        or len(set(workers)) != len(workers)
+    ):
+        return [
+            f"{at}: expected a list of distinct positive numbers of simulated workers, "
+            f"such as [1, 4, 16], got {workers!r}"
+        ]
+    if max(workers) > MAX_WORKERS:
+        return [f"{at}: at most {MAX_WORKERS} workers, got {max(workers)}"]
+    return []
 
 
 def _check_seeds(seeds: Any, at: str) -> list[str]:
@@ -308,6 +354,14 @@ def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Obj
                 errors.append(
                     f"{where}: strategy {s_name!r} cannot run on objective {o_name!r}: {exc}"
                 )
+    parallel = [w for w in suite.workers if w > 1]
+    for s_name, target in strategies.items():
+        if parallel and not target.parallel:
+            errors.append(
+                f"{where}, key 'workers': strategy {s_name!r} cannot run with {parallel} "
+                "workers: it does not take pending trials (its class does not set "
+                "parallel = True); remove it from this suite or set workers = [1]"
+            )
     for problem in _build_each(strategies, options, objectives, suite.budget):
         errors.append(f"{where}, key 'strategies': {problem}")
     if errors:
@@ -328,9 +382,12 @@ def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Obj
             code=codes[s_name, o_name],
             optimum=objective.optimum,
             timeout=suite.timeout,
+            workers=workers,
+            overhead=suite.overhead,
         )
         for o_name, objective in objectives.items()
         for s_name, target in strategies.items()
+        for workers in suite.workers
         for seed in suite.seeds
     ]
     return specs, objectives
@@ -338,14 +395,15 @@ def plan(suite: Suite, registry: Registry) -> tuple[list[RunSpec], dict[str, Obj
 
 def _check_size(suite: Suite, where: str) -> list[str]:
     """The refusal of a suite planning more than ``MAX_RUNS`` runs, if it does."""
-    counts = (len(suite.strategies), len(suite.objectives), len(suite.seeds))
-    runs = counts[0] * counts[1] * counts[2]
+    counts = (len(suite.strategies), len(suite.objectives), len(suite.seeds), len(suite.workers))
+    runs = counts[0] * counts[1] * counts[2] * counts[3]
     if runs <= MAX_RUNS:
         return []
+    workers = f" x {counts[3]} worker counts" if counts[3] > 1 else ""
     return [
         f"{where}, keys 'strategies', 'objectives', 'seeds': {counts[0]} strategies x "
-        f"{counts[1]} objectives x {counts[2]} seeds = {runs} runs; at most {MAX_RUNS} runs "
-        "per suite (narrow it, or split it into several suites)"
+        f"{counts[1]} objectives x {counts[2]} seeds{workers} = {runs} runs; at most "
+        f"{MAX_RUNS} runs per suite (narrow it, or split it into several suites)"
     ]
 
 

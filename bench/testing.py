@@ -31,7 +31,7 @@ from bench.loop import run
 from bench.objective import Evaluation, Fidelity, Objective
 from bench.registry import default_registry
 from bench.space import Categorical, Float, Int, Space, Value
-from bench.strategy import Exhausted, Strategy
+from bench.strategy import Exhausted, Strategy, Suggestion
 
 TIMING = ["t_ask", "t_eval", "t_tell"]
 
@@ -61,6 +61,12 @@ class MixedObjective(Objective):
         if self.fidelity is not None and fidelity is not None:
             value += 0.5 / fidelity - 0.5 / self.fidelity.high
         return Evaluation(value, cost=self.cost(fidelity))
+
+    def duration(self, config: Mapping[str, Value], fidelity: float | None, extras) -> float:
+        """0.5 to 1.5 simulated seconds per full evaluation, scattered over the
+        space: with several workers, results come back in another order than asked."""
+        spread = float(np.sum(self.space.to_unit(config))) * 0.618 % 1.0
+        return (0.5 + spread) * self.cost(fidelity)
 
 
 EPOCHS = Fidelity("epochs", 1, 27, 3)
@@ -97,6 +103,7 @@ class TinyObjective(Objective):
     """Four configurations in all: strategies must end cleanly when they run out."""
 
     name = "contract-tiny"
+    seconds_per_evaluation = 1.0
 
     def __init__(self) -> None:
         self.space = Space({"k": Int(1, 2), "c": Categorical(("a", "b"))})
@@ -113,6 +120,7 @@ class WithFidelity(Objective):
     fidelity correlate with, but differ from, those at full fidelity."""
 
     name = "contract-with-fidelity"
+    seconds_per_evaluation = 1.0
 
     def __init__(self, base: Objective, fidelity: Fidelity = EPOCHS, bias: float = 1.0):
         self.base = base
@@ -134,6 +142,36 @@ class WithFidelity(Objective):
         return Evaluation(value, cost=self.cost(fidelity))
 
 
+def recording_class(
+    strategy: type[Strategy] | str, asked: list[Suggestion], told: list[Suggestion]
+) -> type[Strategy]:
+    """``strategy`` (a class or variant name, options included) as a class that
+    appends each suggestion it makes to ``asked`` and each one it is told to ``told``."""
+    if isinstance(strategy, str):
+        variant, cls = default_registry().strategy(strategy)
+        options = dict(variant.options)
+    else:
+        cls, options = strategy, {}
+
+    class Recording(cls):  # type: ignore[misc, valid-type]
+        name = cls.name
+
+        def __init__(self, space: Space, **kwargs: object):
+            super().__init__(space, **kwargs, **options)
+
+        def ask(self) -> Suggestion:
+            suggestion = super().ask()
+            asked.append(suggestion)
+            return suggestion
+
+        def tell(self, suggestion: Suggestion, value: float | None) -> None:
+            told.append(suggestion)
+            super().tell(suggestion, value)
+
+    Recording.__name__ = Recording.__qualname__ = f"Recording{cls.__name__}"
+    return Recording
+
+
 def median_final_best(
     strategy: type[Strategy] | str, objective: Objective, budget: float, seeds: int
 ) -> float:
@@ -148,6 +186,11 @@ class StrategyContract:
     ``Strategy`` subclass or a registered variant name."""
 
     budget: float = 12
+    #: Simulated workers in the parallel check (``parallel`` strategies).
+    workers: int = 4
+    #: Whether no configuration is proposed at a fidelity while the same one is
+    #: still pending there (a plugin that may re-propose sets it to False).
+    distinct_pending: bool = True
     #: Long enough to see past a random initial design (a GA's first generation).
     space_budget: float = 30
     #: The model-based check: evaluations, seeds, and the objective it runs on.
@@ -288,6 +331,46 @@ class StrategyContract:
             )
             assert trace.cum_cost[-1] <= budget + 1e-9
             assert trace.cum_cost[-1] == pytest.approx(math.fsum(trace.cost))
+
+    def test_with_workers_each_suggestion_is_told_once_and_runs_repeat(self, strategy):
+        cls, objective = self._class(strategy), self._objective(strategy)
+        if not cls.parallel:
+            with pytest.raises(ValueError, match="does not take pending trials"):
+                run(strategy, objective, 0, self.budget, workers=self.workers)
+            return
+        asked, told = [], []
+        recording = recording_class(strategy, asked, told)
+        trace = run(recording, objective, 3, self.space_budget, workers=self.workers)
+        frame = trace.to_frame().drop(columns=TIMING)
+        told_ids = [id(s) for s in told]
+        assert len(set(told_ids)) == len(told_ids) == len(trace), "a suggestion was told twice"
+        untold = [s for s in asked if id(s) not in set(told_ids)]
+        assert len(untold) <= 1, f"{len(untold)} suggestions were never told"
+        assert trace.cum_cost[-1] <= self.space_budget + 1e-9
+        assert (frame["asked"] != frame["trial"]).any(), "no result came back out of order"
+        self._check_pending(frame)
+        again = run(
+            recording_class(strategy, [], []), objective, 3, self.space_budget,
+            workers=self.workers,
+        )  # fmt: skip
+        pd.testing.assert_frame_equal(frame, again.to_frame().drop(columns=TIMING))
+
+    def _check_pending(self, frame: pd.DataFrame) -> None:
+        """At most ``workers`` evaluations at once, one per worker, and (where
+        promised) no configuration proposed again at a fidelity while pending there."""
+        where = pd.Series(
+            [f"{c} at fidelity {f:g}" for c, f in zip(frame["config"], frame["fidelity"])],
+            index=frame.index,
+        )
+        for row in frame.itertuples():
+            now = (frame.t_start <= row.t_start) & (row.t_start < frame.t_end)
+            assert now.sum() <= self.workers, f"{now.sum()} evaluations at once"
+            assert frame.loc[now, "worker"].is_unique, "a worker ran two evaluations at once"
+            repeated = where[now].duplicated()
+            assert not (self.distinct_pending and repeated.any()), (
+                f"{where[now][repeated].iloc[0]} was proposed again while pending "
+                "(set distinct_pending = False if the strategy may do so)"
+            )
 
     def test_survives_failed_trials(self, strategy):
         trace = run(strategy, self._objective(strategy, flaky=True), 0, self.budget)

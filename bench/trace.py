@@ -13,7 +13,7 @@ import pandas as pd
 from bench.space import Categorical, Config, Dimension, Float, Int, Space
 
 #: Columns of a trial row in order; ``param_<name>`` columns go after ``config``.
-LEADING = ("suite", "objective", "strategy", "seed", "trial", "config")
+LEADING = ("suite", "objective", "strategy", "seed", "workers", "trial", "config")
 TRAILING = (
     "fidelity",
     "cost",
@@ -25,6 +25,10 @@ TRAILING = (
     "t_ask",
     "t_eval",
     "t_tell",
+    "worker",
+    "asked",
+    "t_start",
+    "t_end",
 )
 
 
@@ -36,8 +40,11 @@ def columns_for(space: Space) -> list[str]:
 class Trace:
     """The trials of one run of ``strategy`` on ``objective`` with ``seed``.
 
-    ``errors`` maps trial numbers to the reason a trial failed; ``meta`` holds
-    what the store writes beside the rows (spec, optimum, wall time).
+    Rows are trials in the order they ended; ``workers`` is the run's number of
+    simulated workers, ``worker`` the one a trial ran on, ``asked`` the order in
+    which it was asked for, ``t_start`` and ``t_end`` its simulated start and end
+    (seconds). ``errors`` maps trial numbers to the reason a trial failed;
+    ``meta`` holds what the store writes beside the rows (spec, optimum, wall time).
     """
 
     suite: str
@@ -45,6 +52,7 @@ class Trace:
     strategy: str
     seed: int
     space: Space
+    workers: int = 1
     configs: list[Config] = field(default_factory=list)
     fidelity: list[float] = field(default_factory=list)
     cost: list[float] = field(default_factory=list)
@@ -56,6 +64,10 @@ class Trace:
     t_ask: list[float] = field(default_factory=list)
     t_eval: list[float] = field(default_factory=list)
     t_tell: list[float] = field(default_factory=list)
+    worker: list[int] = field(default_factory=list)
+    asked: list[int] = field(default_factory=list)
+    t_start: list[float] = field(default_factory=list)
+    t_end: list[float] = field(default_factory=list)
     errors: dict[int, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -75,6 +87,7 @@ class Trace:
             "objective": pd.Series([self.objective] * n, dtype="str"),
             "strategy": pd.Series([self.strategy] * n, dtype="str"),
             "seed": np.full(n, self.seed, dtype=np.int64),
+            "workers": np.full(n, self.workers, dtype=np.int64),
             "trial": np.arange(n, dtype=np.int64),
             "config": pd.Series([json.dumps(c) for c in self.configs], dtype="str"),
         }
@@ -94,6 +107,10 @@ class Trace:
             t_ask=np.asarray(self.t_ask, dtype=np.float64),
             t_eval=np.asarray(self.t_eval, dtype=np.float64),
             t_tell=np.asarray(self.t_tell, dtype=np.float64),
+            worker=np.asarray(self.worker, dtype=np.int64),
+            asked=np.asarray(self.asked, dtype=np.int64),
+            t_start=np.asarray(self.t_start, dtype=np.float64),
+            t_end=np.asarray(self.t_end, dtype=np.float64),
         )
         return pd.DataFrame(data, columns=columns_for(self.space))
 

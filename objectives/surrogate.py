@@ -219,6 +219,7 @@ class _SurrogateMLP(Objective):
     fidelity = EPOCHS
     optimum = None
     data_files: ClassVar[tuple[Path, ...]] = (TABLE,)
+    recorded_seconds = True
 
     def __init__(self, dataset: str = "digits") -> None:
         real = self.source(dataset)
@@ -240,10 +241,12 @@ class _SurrogateMLP(Objective):
         surrogate = self.surrogate
         outputs, source, recorded = surrogate.query(u, seed, epochs)
         if surrogate.diverged_at[source, recorded] <= epochs:
-            raise Diverged(
+            error = Diverged(
                 f"{surrogate.reasons[source, recorded]} (as the recorded training of "
                 f"design point {source}, seed {recorded}, nearest this configuration)"
             )
+            error.extras = {"seconds": math.exp(outputs[2])}
+            raise error
         validation = min(max(math.exp(outputs[0]) - OFFSET, 0.0), 1.0)
         test = min(max(math.exp(outputs[1]) - OFFSET, 0.0), 1.0)
         seconds = math.exp(outputs[2])

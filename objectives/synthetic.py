@@ -195,6 +195,8 @@ class Instances:
 class SyntheticFunction(Objective):
     """A function of real parameters ``x1..xd`` on a box, an instance per seed (option instance)."""
 
+    seconds_per_evaluation = 1.0
+
     bounds: ClassVar[Sequence[tuple[float, float]]]
     minimiser_points: ClassVar[Sequence[Sequence[float]]] = ()
 
@@ -630,6 +632,8 @@ class Embedded(Objective):
     parameters at 0.5.
     """
 
+    seconds_per_evaluation = 1.0
+
     name = "embedded"
 
     def __init__(self, function: str = "branin", dims: int = 6, instance: str = "shift") -> None:
@@ -714,6 +718,8 @@ class Noisy(Objective):
     the noiseless plain function.
     """
 
+    seconds_per_evaluation = 1.0
+
     name = "noisy"
 
     def __init__(
@@ -782,6 +788,8 @@ class Mixed(Objective):
     momentum interact as in SGD). Every term is exactly 0 at the minimiser in
     floating point (log of exactly 1). A test of how strategies handle types.
     """
+
+    seconds_per_evaluation = 1.0
 
     name = "mixed"
     LR, MOMENTUM, DROPOUT, LAYERS, UNITS = 3e-3, 0.95, 0.3, 3, 96

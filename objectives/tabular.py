@@ -14,11 +14,13 @@ as the real objective does. A query costs a few microseconds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from bench import Categorical, Evaluation, Int, Objective, Space
@@ -73,6 +75,12 @@ class Curves:
         self.diverged = rows["diverged"].fillna("").to_numpy(str).reshape(shape)
         self.params = rows[(rows["seed"] == 0) & (rows["epoch"] == 1)][wanted]
 
+    def diverged_seconds(self, at: tuple[int, int, int]) -> float:
+        """Seconds a training that diverged by cell ``at`` ran: those recorded up
+        to its last finite epoch, or (diverged in its first) the median first epoch."""
+        seconds = float(self.seconds[at])
+        return seconds if math.isfinite(seconds) else float(np.nanmedian(self.seconds[:, :, 0]))
+
 
 class _TabularMLP(Objective):
     """Base of the tabular MLP objectives: replay of ``source``'s recorded curves."""
@@ -81,6 +89,7 @@ class _TabularMLP(Objective):
     fidelity = EPOCHS
     optimum = None
     data_files: ClassVar[tuple[Path, ...]] = (TABLE,)
+    recorded_seconds = True
 
     def __init__(self, dataset: str = "digits") -> None:
         self.dataset = self.source(dataset).dataset
@@ -118,7 +127,9 @@ class _TabularMLP(Objective):
         index, recorded = int(config["config"]), seed % curves.seeds
         at = (index, recorded, epochs - 1)
         if curves.diverged[at]:
-            raise Diverged(f"{curves.diverged[at]} (recorded, seed {recorded})")
+            error = Diverged(f"{curves.diverged[at]} (recorded, seed {recorded})")
+            error.extras = {"seconds": curves.diverged_seconds(at)}
+            raise error
         extras: dict[str, Any] = {
             "test": float(curves.test[at]),
             "seconds": float(curves.seconds[at]),

@@ -40,6 +40,7 @@ class ASHA(Strategy):
     """
 
     name = "asha"
+    parallel = True
     needs_fidelity = True
 
     def __init__(

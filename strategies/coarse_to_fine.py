@@ -24,10 +24,12 @@ class CoarseToFine(Strategy):
     round-robin. Until something has succeeded it samples the whole space
     (and zooms at the first ask after a success). After the last stage it
     keeps sampling the last stage's boxes. Stages are counted in trials: it
-    only asks for full evaluations, so one trial costs one evaluation.
+    only asks for full evaluations, so one trial costs one evaluation. With
+    several workers a stage zooms around the results told when it starts.
     """
 
     name = "coarse-to-fine"
+    parallel = True
 
     def __init__(
         self,

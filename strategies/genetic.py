@@ -7,7 +7,7 @@ from collections import deque
 
 import numpy as np
 
-from bench import Budget, Categorical, Fidelity, Space, Strategy, Suggestion
+from bench import Budget, Categorical, Fidelity, Space, Strategy, Suggestion, Wait
 
 
 class Genetic(Strategy):
@@ -24,11 +24,13 @@ class Genetic(Strategy):
     gene mutates with probability ``mutation`` (default 1/d). A numeric gene
     gets Gaussian noise of standard deviation ``sigma`` (unit coordinates),
     reflected back into [0, 1]; a categorical gene is redrawn uniformly.
-    A failed evaluation has fitness +inf. Generations are synchronous: every
-    suggestion of a generation must be told before the next is asked for.
+    A failed evaluation has fitness +inf. Generations are synchronous: with
+    several workers a generation is evaluated in parallel, and ``ask`` raises
+    ``Wait`` once all of it is out, until its last result is told.
     """
 
     name = "genetic"
+    parallel = True
 
     def __init__(
         self,
@@ -70,7 +72,7 @@ class Genetic(Strategy):
 
     def ask(self) -> Suggestion:
         if not self._unasked:
-            raise RuntimeError(
+            raise Wait(
                 f"genetic: {len(self._pending)} suggestion(s) of generation {self.generation} "
                 "are not told yet; tell them before asking for the next generation"
             )

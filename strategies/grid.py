@@ -46,6 +46,7 @@ class GridSearch(Strategy):
     """
 
     name = "grid"
+    parallel = True
 
     def __init__(
         self,

@@ -146,9 +146,13 @@ class Hyperband(Strategy):
     promoted only when all its evaluations have been told. An ``ask`` that
     the running brackets cannot serve (evaluations still out) opens the next
     bracket. Options: ``eta``, the halving rate (default: the fidelity's).
+    With several workers this is how HpBandSter runs Hyperband and BOHB in
+    parallel: a worker that the running brackets cannot serve starts the next
+    bracket, and each rung still waits for all its results.
     """
 
     name = "hyperband"
+    parallel = True
     needs_fidelity = True
 
     def __init__(

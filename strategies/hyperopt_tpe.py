@@ -67,9 +67,15 @@ def _never_called(_: Any) -> float:
 
 
 class HyperoptTPE(Strategy):
-    """Tree-structured Parzen estimator, hyperopt's tpe.suggest (Bergstra et al. 2011; hyperopt defaults)."""
+    """Tree-structured Parzen estimator, hyperopt's tpe.suggest (Bergstra et al. 2011; hyperopt defaults).
+
+    With several workers, pending suggestions are running trial documents,
+    which ``tpe.suggest`` counts with an infinite loss, as under ``fmin``
+    with parallel trials.
+    """
 
     name = "tpe-hyperopt"
+    parallel = True
     model_based = True
 
     def __init__(

@@ -2,7 +2,12 @@
 
 Each strategy owns one in-memory study with a fixed name (optuna derives some
 choices from the study name) and a sampler seeded by the run's seed. The
-optuna ``Trial`` travels as the suggestion's token.
+optuna ``Trial`` travels as the suggestion's token. With several workers the
+pending suggestions are the study's RUNNING trials, which the samplers see as
+optuna intends: TPE's constant liar (the option ``constant_liar``, set
+explicitly because its default changed between optuna 4 and 5), GPSampler's
+conditioning on running trials, CMA-ES and NSGA-II generations, QMC's next
+Sobol points.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 class _OptunaStrategy(Strategy):
     """An optuna sampler driven by ask/tell; subclasses build the sampler."""
+
+    parallel = True
 
     def __init__(
         self, space: Space, *, seed: int, budget: Budget, fidelity: Fidelity | None = None
@@ -77,7 +84,11 @@ class _OptunaStrategy(Strategy):
 
 
 class TPE(_OptunaStrategy):
-    """Tree-structured Parzen estimator, optuna's TPESampler (Bergstra et al. 2011; optuna defaults)."""
+    """Tree-structured Parzen estimator, optuna's TPESampler (Bergstra et al. 2011; optuna 5 defaults).
+
+    ``constant_liar`` (default True, optuna 5's default) makes pending trials
+    count as bad results; it changes nothing while no trial is pending.
+    """
 
     name = "tpe"
     model_based = True
@@ -92,15 +103,18 @@ class TPE(_OptunaStrategy):
         n_startup_trials: int = 10,
         n_ei_candidates: int = 24,
         multivariate: bool | None = None,
+        constant_liar: bool = True,
     ):
         integer("tpe", "n_startup_trials", n_startup_trials, 0)
         integer("tpe", "n_ei_candidates", n_ei_candidates, 1)
         if multivariate is not None:
             flag("tpe", "multivariate", multivariate)
+        flag("tpe", "constant_liar", constant_liar)
         self.options = dict(
             n_startup_trials=n_startup_trials,
             n_ei_candidates=n_ei_candidates,
             multivariate=multivariate,
+            constant_liar=constant_liar,
         )
         super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
 

@@ -23,6 +23,7 @@ class RandomSearch(Strategy):
     """
 
     name = "random"
+    parallel = True
 
     def __init__(
         self,

@@ -3,6 +3,11 @@
 skopt has no notion of a failed evaluation: a failed trial is told as the
 worst value observed so far (before any success it is not told, and the
 random initial design simply continues).
+
+With several workers, an ask while points are pending does what
+``Optimizer.ask(n_points, strategy="cl_min")`` does for a batch: a copy of the
+optimizer, seeded from the optimizer's own random state, is told every pending
+point with the constant lie min(observed values) (0 before any), and asked.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ class _SkoptStrategy(Strategy):
     """An ``skopt.Optimizer`` with the base estimator a subclass names."""
 
     base_estimator: str
+    parallel = True
 
     def __init__(
         self,
@@ -87,6 +93,8 @@ class _SkoptStrategy(Strategy):
         self.n_initial_points = n_initial_points
         self._told = 0
         self._start_up = 0
+        #: Points asked and not told yet, by suggestion id.
+        self._pending: dict[int, list[Any]] = {}
 
     @property
     def initial_design(self) -> int:
@@ -102,10 +110,23 @@ class _SkoptStrategy(Strategy):
     def ask(self) -> Suggestion:
         if self._told < self.n_initial_points:
             self._start_up += 1
-        point = self.optimizer.ask()
-        return self.suggest(decode(self.space, point), token=point)
+        point = self._liar().ask() if self._pending else self.optimizer.ask()
+        suggestion = self.suggest(decode(self.space, point), token=point)
+        self._pending[suggestion.id] = point
+        return suggestion
+
+    def _liar(self) -> Optimizer:
+        """A copy of the optimizer told every pending point with skopt's "cl_min" lie."""
+        liar = self.optimizer.copy(
+            random_state=self.optimizer.rng.randint(0, np.iinfo(np.int32).max)
+        )
+        lie = float(np.min(liar.yi)) if liar.yi else 0.0
+        points = list(self._pending.values())
+        liar.tell(points, [lie] * len(points))
+        return liar
 
     def tell(self, suggestion: Suggestion, value: float | None) -> None:
+        del self._pending[suggestion.id]
         if value is None:
             if np.isfinite(self._worst):
                 self.optimizer.tell(suggestion.token, self._worst)

@@ -431,7 +431,17 @@ INERT = {
         "rf-skopt",
         "acq_optimizer",
     ): "skopt runs a random forest only with 'sampling', what 'auto' picks",
+    ("tpe", "constant_liar"): "inert with one worker: test_tpe_constant_liar_bites_with_workers",
 }
+
+
+def test_tpe_constant_liar_bites_with_workers():
+    def configs(liar: bool) -> list[str]:
+        trace = run(f"tpe[constant_liar={str(liar).lower()}]", MixedObjective(), 0, 30, workers=4)
+        return trace.to_frame()["config"].tolist()
+
+    assert configs(True) != configs(False)
+
 
 BUILT_IN = {"space", "seed", "budget", "fidelity", "self"}
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from bench import Budget, Categorical, Evaluation, Float, Int, Objective, Space, run
+from bench import Budget, Categorical, Evaluation, Float, Int, Objective, Space, Wait, run
 from bench.testing import median_final_best
 from strategies.genetic import Genetic, reflect
 
@@ -221,10 +221,10 @@ def test_with_fewer_successes_than_elites_only_the_successes_survive(successes):
     assert len(generation(strategy, lambda c: 1.0)) == 10 - successes
 
 
-def test_asking_before_the_generation_is_told_is_refused():
+def test_asking_before_the_generation_is_told_waits():
     strategy = Genetic(LINE, seed=0, budget=Budget(100), population=2, elite=0, tournament=2)
     first, second = strategy.ask(), strategy.ask()
-    with pytest.raises(RuntimeError, match="tell them before asking"):
+    with pytest.raises(Wait, match="tell them before asking"):
         strategy.ask()
     strategy.tell(first, 1.0)
     with pytest.raises(ValueError, match="not awaiting a value"):

@@ -16,7 +16,7 @@ import pyarrow as pa
 from bench import manifest as manifest_file
 from bench.fingerprint import objective_code
 from bench.registry import RegistryError, default_registry
-from bench.spec import RunSpec, SpecError, spec_changes
+from bench.spec import RunSpec, SpecError, run_label, spec_changes
 from bench.store import CorruptRun, Store, read_run, runs_frame
 from bench.suite import Suite, SuiteError, parse_suite, plan
 from bench.trace import LEADING, TRAILING
@@ -130,7 +130,7 @@ def load(root: str | Path) -> Stored:
     for path, table, meta in intact:
         reason = current.judge(meta)
         key = _key(meta["spec"])
-        run_key = (meta["spec"]["objective"], meta["spec"]["strategy"], meta["spec"]["seed"])
+        run_key = _run_key(meta["spec"])
         if reason is None and table.num_rows == 0:
             reason = "no trials: the strategy proposed nothing that fit the budget"
         if reason is None:
@@ -148,7 +148,7 @@ def load(root: str | Path) -> Stored:
         left_out.append(LeftOut(key, reason, str(path)))
         if reason.startswith("errored"):
             errored.append(key)
-    runs = runs_frame(kept, store.runs) if kept else _empty()
+    runs = _labelled(runs_frame(kept, store.runs)) if kept else _empty()
     for index, run_key in stale:
         if run_key in used:
             left_out[index] = _superseded(left_out[index])
@@ -187,7 +187,7 @@ class Plan:
             return "unverified: " + self.problems.get("", "no suite definition")
         if meta.get("spec_hash") in self.by_hash:
             return None
-        objective, strategy, seed = spec["objective"], spec["strategy"], spec["seed"]
+        objective, strategy, seed = _run_key(spec)
         if objective not in self.definition.objectives:
             return f"outside the suite: objective {objective!r} is not one of its objectives"
         if seed not in self.definition.seeds:
@@ -202,8 +202,12 @@ class Plan:
                 f"narrowed: timeout {spec.get('timeout')} is not the suite's "
                 f"{self.definition.timeout}"
             )
-        if strategy in self.problems:
-            return "unverified: " + self.problems[strategy]
+        if spec.get("workers", 1) not in self.definition.workers:
+            return (
+                f"outside the suite: {spec.get('workers')} workers is not one of its worker counts"
+            )
+        if spec["strategy"] in self.problems:
+            return "unverified: " + self.problems[spec["strategy"]]
         planned = self.by_key.get((objective, strategy, seed))
         if planned is None:
             return "outside the suite: not part of its plan"
@@ -241,7 +245,7 @@ def current_plan(manifest: dict[str, Any], stored_specs: list[dict[str, Any]]) -
             if spec.objective in signatures:
                 spec = spec.with_signature(signatures[spec.objective])
                 result.by_hash[spec.hash] = spec
-            result.by_key[spec.objective, spec.strategy, spec.seed] = spec
+            result.by_key[_run_key(spec.to_json())] = spec
         result.optima.update({label: obj.optimum for label, obj in objectives.items()})
     _hint_moved_plugins(manifest, result.problems)
     return result
@@ -327,7 +331,26 @@ def _misplaced(store: Store, path: Path, meta: dict[str, Any]) -> str | None:
 
 
 def _key(spec: dict[str, Any]) -> str:
-    return f"{spec.get('objective')} / {spec.get('strategy')} / seed={spec.get('seed')}"
+    label = run_label(str(spec.get("strategy")), spec.get("workers", 1))
+    return f"{spec.get('objective')} / {label} / seed={spec.get('seed')}"
+
+
+def _run_key(spec: dict[str, Any]) -> tuple[str, str, int]:
+    """(objective, strategy as the report names it, seed) of a spec's JSON form."""
+    return spec["objective"], run_label(spec["strategy"], spec.get("workers", 1)), spec["seed"]
+
+
+def _labelled(runs: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a run of several workers named as ``run_label`` names it,
+    so every table and figure tells "tpe ×4" from "tpe"."""
+    if "workers" not in runs or (runs["workers"] == 1).all():
+        return runs
+    many = runs["workers"] != 1
+    runs = runs.copy()
+    runs.loc[many, "strategy"] = [
+        run_label(s, int(w)) for s, w in zip(runs.loc[many, "strategy"], runs.loc[many, "workers"])
+    ]
+    return runs
 
 
 def _key_of(path: Path, runs: Path) -> str:
