@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import heapq
 import math
+import multiprocessing
 import numbers
 import sys
 import time
 import traceback
 from collections.abc import Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +28,8 @@ from bench.variant import Variant
 
 #: Whether the strategy's ask and tell times advance the simulated clock.
 Overhead = Literal["ignored", "measured"]
+#: Where evaluations run: on simulated workers in this process, or in real processes.
+Clock = Literal["simulated", "real"]
 
 
 class StrategyError(RuntimeError):
@@ -44,6 +48,7 @@ def run(
     on_error: Literal["raise", "record"] = "raise",
     workers: int = 1,
     overhead: Overhead = "ignored",
+    clock: Clock = "simulated",
 ) -> Trace:
     """Run ``strategy`` on ``objective`` with ``seed`` until ``budget`` is spent.
 
@@ -59,7 +64,10 @@ def run(
     with their worker, ask order and simulated start and end (seconds);
     ``trace.meta["clock"]`` says whether durations were declared or measured
     (measured ones vary from run to run, and with several workers so may the
-    order of tells).
+    order of tells). With ``clock="real"`` the evaluations run in ``workers``
+    real processes instead, and times are wall-clock seconds since the run's
+    first evaluation was sent (``trace.meta["clock"]`` is "real"): the check
+    of the simulation against reality.
 
     Names may carry options (``"random[scale=linear]"``). Each trial is timed
     in three parts (ask, evaluate, tell, in seconds). Each suggested
@@ -97,7 +105,7 @@ def run(
             obj.space, seed=seed, budget=budget, fidelity=obj.fidelity, **dict(s_variant.options)
         )
         trace.meta["t_init"] = time.perf_counter() - started
-        _drive(searcher, obj, seed, budget, trace, timeout, workers, overhead)
+        _drive(searcher, obj, seed, budget, trace, timeout, workers, overhead, clock)
         trace.meta["initial_design"] = searcher.initial_design
     except Exception:
         if on_error == "raise":
@@ -134,47 +142,127 @@ class _Outcome:
 
 
 @dataclass(frozen=True)
-class _Job:
-    """An evaluation occupying ``worker`` from ``start`` to ``end`` (simulated
-    seconds); ``asked`` counts the loop's asks from 0."""
+class _Asked:
+    """A suggestion the loop asked for (``asked``-th, from 0), normalised and
+    affordable, with its planned cost and the seconds ``ask`` took."""
 
     asked: int
-    worker: int
-    start: float
-    end: float
     suggestion: Suggestion
     config: Config
     level: float | None
     planned: float
-    outcome: _Outcome
     t_ask: float
-    t_eval: float
-    #: Whether ``end - start`` is the measured wall time (the objective declares none).
-    measured: bool
 
 
-class _Workers:
-    """W simulated workers: the free ones, and the running jobs by end time
-    (ties: the job asked first ends first)."""
+class _Simulated:
+    """W simulated workers: an evaluation runs in this process when it starts
+    and ends after its duration on the simulated clock (``Objective.duration``,
+    else its measured wall time). Running jobs end in order of end time (ties:
+    the job asked first)."""
 
-    def __init__(self, count: int):
+    def __init__(
+        self, count: int, objective: Objective, seed: int, timeout: float | None, overhead: str
+    ):
+        self.objective, self.seed, self.timeout = objective, seed, timeout
+        self.measured_overhead = overhead == "measured"
         self.free = list(range(count))
         self.running: list[tuple[float, int, _Job]] = []
+        self.sources: set[str] = set()
+
+    @property
+    def clock(self) -> str:
+        """Where the durations came from: "declared" (or recorded), "measured", or "mixed"."""
+        return "mixed" if len(self.sources) > 1 else next(iter(self.sources), "declared")
 
     @property
     def pending(self) -> float:
         """The planned cost of the running jobs."""
-        return math.fsum(job.planned for _, _, job in self.running)
+        return math.fsum(job.asked.planned for _, _, job in self.running)
 
-    def start(self, job: _Job) -> None:
-        heapq.heappop(self.free)
-        heapq.heappush(self.running, (job.end, job.asked, job))
+    def start(self, asked: _Asked, now: float) -> float:
+        """Evaluate ``asked`` on the first free worker; the driver's time after it."""
+        outcome, t_eval = _evaluate_timed(
+            self.objective, asked.config, asked.level, self.seed, self.timeout, asked.planned
+        )
+        duration = _duration(self.objective, asked.config, asked.level, outcome)
+        self.sources.add("measured" if duration is None else "declared")
+        start = now + (asked.t_ask if self.measured_overhead else 0.0)
+        end = start + (t_eval if duration is None else duration)
+        job = _Job(asked, heapq.heappop(self.free), start, end, outcome, t_eval)
+        heapq.heappush(self.running, (job.end, asked.asked, job))
+        return start
 
     def finish(self) -> _Job:
         """The running job that ends first, its worker freed."""
         _, _, job = heapq.heappop(self.running)
         heapq.heappush(self.free, job.worker)
         return job
+
+    def close(self) -> None:
+        pass
+
+
+class _Processes:
+    """W real worker processes: each evaluation runs in one, and jobs end in the
+    order they really finish. Each process receives the objective once, when it
+    starts, and then configurations only; the processes are started before the
+    clock starts: times are wall-clock seconds since then (a pool of long-lived
+    workers, not its start-up)."""
+
+    clock = "real"
+
+    def __init__(self, count: int, objective: Objective, seed: int, timeout: float | None):
+        self.objective, self.seed, self.timeout = objective, seed, timeout
+        context = multiprocessing.get_context("forkserver")
+        self.executor = ProcessPoolExecutor(
+            count, mp_context=context, initializer=_install, initargs=(objective,)
+        )
+        wait([self.executor.submit(time.sleep, 0.05 * count) for _ in range(count)])
+        self.free = list(range(count))
+        self.futures: dict[Future[tuple[_Outcome, float]], tuple[_Asked, int, float]] = {}
+        self.origin = time.perf_counter()
+
+    @property
+    def running(self) -> bool:
+        return bool(self.futures)
+
+    @property
+    def pending(self) -> float:
+        return math.fsum(asked.planned for asked, _, _ in self.futures.values())
+
+    def start(self, asked: _Asked, now: float) -> float:
+        future = self.executor.submit(
+            _evaluate_installed, asked.config, asked.level, self.seed, self.timeout, asked.planned
+        )
+        started = time.perf_counter() - self.origin
+        self.futures[future] = (asked, heapq.heappop(self.free), started)
+        return started
+
+    def finish(self) -> _Job:
+        done, _ = wait(self.futures, return_when=FIRST_COMPLETED)
+        ended = time.perf_counter() - self.origin
+        future = min(done, key=lambda f: self.futures[f][0].asked)
+        asked, worker, started = self.futures.pop(future)
+        heapq.heappush(self.free, worker)
+        outcome, t_eval = future.result()
+        return _Job(asked, worker, started, ended, outcome, t_eval)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+#: The objective a worker process of ``_Processes`` evaluates.
+_worker_objective: list[Objective] = []
+
+
+def _install(objective: Objective) -> None:
+    _worker_objective.append(objective)
+
+
+def _evaluate_installed(
+    config: Config, level: float | None, seed: int, timeout: float | None, planned: float
+) -> tuple[_Outcome, float]:
+    return _evaluate_timed(_worker_objective[0], config, level, seed, timeout, planned)
 
 
 def _drive(
@@ -186,98 +274,115 @@ def _drive(
     timeout: float | None,
     workers: int = 1,
     overhead: Overhead = "ignored",
+    clock: Clock = "simulated",
 ) -> None:
-    """Keep ``workers`` simulated workers busy: ask while one is free and the
-    budget (net of running evaluations) allows, tell each evaluation when it
-    ends on the simulated clock, and record one row per trial into ``trace`` in
-    the order they end. Stops asking when the budget is spent or the next
-    suggestion is unaffordable or the strategy is exhausted, then drains."""
-    pool = _Workers(workers)
+    """Keep ``workers`` workers busy: ask while one is free and the budget (net
+    of running evaluations) allows, tell each evaluation when it ends, and
+    record one row per trial into ``trace`` in the order they end. Stops asking
+    when the budget is spent or the next suggestion is unaffordable or the
+    strategy is exhausted, then drains."""
+    pool = (
+        _Simulated(workers, objective, seed, timeout, overhead)
+        if clock == "simulated"
+        else _Processes(workers, objective, seed, timeout)
+    )
     incumbent = _Incumbent(objective.fidelity)
-    clock = time.perf_counter
     now, asked, asking = 0.0, 0, True
-    while True:
-        while asking and pool.free and not budget.exhausted_with(pool.pending):
-            try:
-                job = _launch(
-                    searcher, objective, seed, budget, pool, now, asked, timeout, overhead
-                )
-            except Wait:
-                if not pool.running:
-                    raise StrategyError(
-                        f"strategy {searcher.name!r} raised Wait at ask {asked} "
-                        "with no suggestion pending"
-                    ) from None
+    try:
+        while True:
+            while asking and pool.free and not budget.exhausted_with(pool.pending):
+                try:
+                    step = _ask(searcher, objective, budget, pool.pending, asked)
+                except Wait:
+                    if not pool.running:
+                        raise StrategyError(
+                            f"strategy {searcher.name!r} raised Wait at ask {asked} "
+                            "with no suggestion pending"
+                        ) from None
+                    break
+                if step is None:
+                    asking = False
+                    break
+                now = pool.start(step, now)
+                asked += 1
+            if not pool.running:
                 break
-            if job is None:
-                asking = False
-                break
-            pool.start(job)
-            asked += 1
-            if overhead == "measured":
-                now = job.start
-        if not pool.running:
-            break
-        job = pool.finish()
-        now = max(now, job.end)
-        t0 = clock()
-        searcher.tell(job.suggestion, job.outcome.value if job.outcome.status == "ok" else None)
-        t_tell = clock() - t0
-        if overhead == "measured":
-            now += t_tell
-        cum_cost = budget.spend(job.outcome.cost)
-        incumbent.record(trace, job, cum_cost, t_tell)
-    trace.meta["clock"] = incumbent.clock
+            job = pool.finish()
+            now = max(now, job.end)
+            now += _tell(searcher, job, trace, budget, incumbent, overhead == "measured")
+    finally:
+        pool.close()
+    trace.meta["clock"] = pool.clock
 
 
-def _launch(
+def _tell(
     searcher: Strategy,
-    objective: Objective,
-    seed: int,
+    job: _Job,
+    trace: Trace,
     budget: Budget,
-    pool: _Workers,
-    now: float,
-    asked: int,
-    timeout: float | None,
-    overhead: Overhead,
-) -> _Job | None:
-    """Ask for a suggestion and evaluate it on the first free worker: the job,
-    ending after its simulated duration, or None if the strategy is exhausted
-    or the suggestion does not fit the budget. ``Wait`` propagates."""
-    clock = time.perf_counter
-    t0 = clock()
+    incumbent: _Incumbent,
+    on_clock: bool,
+) -> float:
+    """Tell ``job``'s result, charge it and record its row; the seconds the tell
+    took if they count on the clock, else 0."""
+    started = time.perf_counter()
+    value = job.outcome.value if job.outcome.status == "ok" else None
+    searcher.tell(job.asked.suggestion, value)
+    t_tell = time.perf_counter() - started
+    cum_cost = budget.spend(job.outcome.cost)
+    incumbent.record(trace, job, cum_cost, t_tell)
+    return t_tell if on_clock else 0.0
+
+
+def _ask(
+    searcher: Strategy, objective: Objective, budget: Budget, pending: float, asked: int
+) -> _Asked | None:
+    """The next suggestion, normalised, or None if the strategy is exhausted or
+    the suggestion does not fit the budget net of ``pending``. ``Wait`` propagates."""
+    started = time.perf_counter()
     try:
         suggestion = searcher.ask()
     except Exhausted:
         return None
-    t1 = clock()
+    t_ask = time.perf_counter() - started
     config, level = _normalise_suggestion(searcher, suggestion, objective, asked)
     planned = objective.cost(level)
-    if not budget.affords(planned, pool.pending):
+    if not budget.affords(planned, pending):
         return None
+    return _Asked(asked, suggestion, config, level, planned, t_ask)
+
+
+def _evaluate_timed(
+    objective: Objective,
+    config: Config,
+    level: float | None,
+    seed: int,
+    timeout: float | None,
+    planned: float,
+) -> tuple[_Outcome, float]:
+    """``_evaluate`` on a copy of ``config``, with its wall time in seconds; an
+    evaluation over ``timeout`` is a timeout whatever it returned."""
+    started = time.perf_counter()
     outcome = _evaluate(objective, dict(config), level, seed, timeout, planned)
-    t2 = clock()
-    if outcome.status == "timeout" or (timeout is not None and t2 - t1 > timeout):
+    t_eval = time.perf_counter() - started
+    if outcome.status == "timeout" or (timeout is not None and t_eval > timeout):
         limit = "no limit set" if timeout is None else f"the limit of {timeout:g} s"
-        reason = f"evaluation took {t2 - t1:.3g} s, over {limit}"
+        reason = f"evaluation took {t_eval:.3g} s, over {limit}"
         outcome = _Outcome(math.nan, planned, "timeout", reason=reason)
-    duration = _duration(objective, config, level, outcome)
-    start = now + (t1 - t0 if overhead == "measured" else 0.0)
-    end = start + (t2 - t1 if duration is None else duration)
-    return _Job(
-        asked,
-        pool.free[0],
-        start,
-        end,
-        suggestion,
-        config,
-        level,
-        planned,
-        outcome,
-        t1 - t0,
-        t2 - t1,
-        measured=duration is None,
-    )
+    return outcome, t_eval
+
+
+@dataclass(frozen=True)
+class _Job:
+    """An evaluation of ``asked`` on ``worker`` from ``start`` to ``end`` (seconds on
+    the run's clock), its outcome, and the evaluation's wall time ``t_eval``."""
+
+    asked: _Asked
+    worker: int
+    start: float
+    end: float
+    outcome: _Outcome
+    t_eval: float
 
 
 def _duration(
@@ -304,29 +409,19 @@ class _Incumbent:
         self.full = fidelity.high if fidelity is not None else math.nan
         self.best = math.inf
         self.test = math.nan
-        self.sources: set[str] = set()
-
-    @property
-    def clock(self) -> str:
-        """Where the simulated durations came from: declared, measured or mixed."""
-        if len(self.sources) > 1:
-            return "mixed"
-        return next(iter(self.sources), "declared")
 
     def record(self, trace: Trace, job: _Job, cum_cost: float, t_tell: float) -> None:
-        trial, outcome, level, extras = len(trace), job.outcome, job.level, job.outcome.extras
-        self.sources.add("measured" if job.measured else "declared")
+        asked, outcome = job.asked, job.outcome
+        trial, level, extras, planned = len(trace), asked.level, outcome.extras, asked.planned
         if outcome.reason is not None:
             trace.errors[trial] = outcome.reason
-        if outcome.status == "ok" and not math.isclose(outcome.cost, job.planned, rel_tol=1e-9):
-            trace.meta.setdefault(
-                "cost_mismatch", _cost_mismatch(trial, level, outcome, job.planned)
-            )
+        if outcome.status == "ok" and not math.isclose(outcome.cost, planned, rel_tol=1e-9):
+            trace.meta.setdefault("cost_mismatch", _cost_mismatch(trial, level, outcome, planned))
         at_full = level is None or level == self.full
         if outcome.status == "ok" and at_full and outcome.value < self.best:
             self.best = outcome.value
             self.test = float(extras.get("test", math.nan)) if extras else math.nan
-        trace.configs.append(job.config)
+        trace.configs.append(asked.config)
         trace.fidelity.append(self.full if level is None else float(level))
         trace.cost.append(outcome.cost)
         trace.cum_cost.append(cum_cost)
@@ -334,11 +429,11 @@ class _Incumbent:
         trace.status.append(outcome.status)
         trace.best.append(self.best if self.best < math.inf else math.nan)
         trace.incumbent_test.append(self.test)
-        trace.t_ask.append(job.t_ask)
+        trace.t_ask.append(asked.t_ask)
         trace.t_eval.append(job.t_eval)
         trace.t_tell.append(t_tell)
         trace.worker.append(job.worker)
-        trace.asked.append(job.asked)
+        trace.asked.append(asked.asked)
         trace.t_start.append(job.start)
         trace.t_end.append(job.end)
 

@@ -263,3 +263,18 @@ def test_a_suite_stores_a_run_per_worker_count_and_the_report_tells_them_apart(t
     many = stored.runs[stored.runs["workers"] == 4]
     assert set(many["strategy"]) == {run_label("asha", 4), run_label("random", 4)}
     assert math.isclose(many.groupby(["strategy", "seed"])["cum_cost"].max().max(), 6.0)
+
+
+def test_real_processes_run_the_same_suggestions_and_keep_at_most_w_running():
+    real = run("random", "branin", 4, 8, workers=2, clock="real")
+    simulated = run("random", "branin", 4, 8, workers=2)
+    assert real.meta["clock"] == "real" and simulated.meta["clock"] == "declared"
+    a, b = real.to_frame(), simulated.to_frame()
+    assert sorted(a["config"]) == sorted(b["config"])
+    by_config = b.set_index("config")["value"]
+    assert (a.set_index("config")["value"] == by_config.loc[a["config"]]).all()
+    assert a["t_end"].is_monotonic_increasing and (a["t_start"] <= a["t_end"]).all()
+    assert set(a["worker"]) <= {0, 1}
+    for row in a.itertuples():
+        running = (a.t_start <= row.t_start) & (row.t_start < a.t_end)
+        assert running.sum() <= 2
