@@ -47,7 +47,7 @@ from threadpoolctl import threadpool_limits
 from bench import Evaluation, Objective
 from bench.space import Space, Value
 from objectives.mlp import EPOCHS, MLPSGD, Diverged, MLPAdam, MLPObjective
-from objectives.tabular import TABLE, Curves, shipped_table
+from objectives.tabular import TABLE, Curves, recorded_epochs, shipped_table
 
 #: Design points whose recorded seeds supply a query's noise.
 NEIGHBOURS = 8
@@ -234,9 +234,7 @@ class _SurrogateMLP(Objective):
     def evaluate(
         self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
     ) -> Evaluation:
-        epochs = round(_EPOCHS if fidelity is None else float(fidelity))
-        if not EPOCHS.low <= epochs <= EPOCHS.high:
-            raise ValueError(f"{self.name}: fidelity must be 1..27 epochs, got {fidelity!r}")
+        epochs = recorded_epochs(self.name, fidelity)
         u = np.array([self.space[name].to_unit(config[name]) for name in self.space.names])
         surrogate = self.surrogate
         outputs, source, recorded = surrogate.query(u, seed, epochs)

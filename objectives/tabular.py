@@ -44,6 +44,15 @@ def shipped_table(path: Path = TABLE) -> CurveTable:
     return read_table(path, code=names)
 
 
+def recorded_epochs(objective: str, fidelity: float | None) -> int:
+    """The whole number of epochs (1..27) an evaluation at ``fidelity`` reads
+    (None: 27); ``ValueError`` naming ``objective`` outside that range."""
+    epochs = round(EPOCHS.high if fidelity is None else float(fidelity))
+    if not EPOCHS.low <= epochs <= EPOCHS.high:
+        raise ValueError(f"{objective}: fidelity must be 1..27 epochs, got {fidelity!r}")
+    return epochs
+
+
 class Curves:
     """One objective's recorded curves as arrays indexed [config, seed, epoch - 1],
     and its configurations (``params``, one row per config, ``param_<name>``
@@ -120,9 +129,7 @@ class _TabularMLP(Objective):
     def evaluate(
         self, config: Mapping[str, Value], fidelity: float | None = None, *, seed: int
     ) -> Evaluation:
-        epochs = round(EPOCHS.high if fidelity is None else float(fidelity))
-        if not EPOCHS.low <= epochs <= EPOCHS.high:
-            raise ValueError(f"{self.name}: fidelity must be 1..27 epochs, got {fidelity!r}")
+        epochs = recorded_epochs(self.name, fidelity)
         curves = self.curves
         index, recorded = int(config["config"]), seed % curves.seeds
         at = (index, recorded, epochs - 1)

@@ -44,8 +44,26 @@ ROOT = Path(__file__).resolve().parent.parent
 #: and an optional ``-k`` expression (the fast, relevant tests of shared files).
 TARGETS: dict[str, tuple[list[str], str | None]] = {
     "bench/loop.py": (
-        ["tests/test_loop.py", "tests/test_fault_loop.py", "tests/test_bite.py"],
+        [
+            "tests/test_loop.py",
+            "tests/test_fault_loop.py",
+            "tests/test_workers.py",
+            "tests/test_bite.py",
+        ],
         "not option_value and not wrapper_spaces and not skopt and not lesson",
+    ),
+    "bench/evaluation.py": (
+        [
+            "tests/test_loop.py",
+            "tests/test_fault_loop.py",
+            "tests/test_workers.py",
+            "tests/test_bite.py",
+        ],
+        "not option_value and not wrapper_spaces and not skopt and not lesson",
+    ),
+    "bench/workers.py": (
+        ["tests/test_workers.py", "tests/test_loop.py"],
+        None,
     ),
     "bench/budget.py": (
         ["tests/test_budget.py", "tests/test_bite.py"],
@@ -79,7 +97,11 @@ TARGETS: dict[str, tuple[list[str], str | None]] = {
 
 #: Mutants that cannot change behaviour: (module, line, mutation) -> why.
 EQUIVALENT: dict[tuple[str, int, str], str] = {
-    ("bench/loop.py", 129, "> -> >="): "an evaluation lasting exactly the timeout, to the last "
+    (
+        "bench/evaluation.py",
+        47,
+        "> -> >=",
+    ): "an evaluation lasting exactly the timeout, to the last "
     "bit of perf_counter, is a measure-zero event",
     ("bench/budget.py", 47, ">= -> >"): "spent equal to evaluations - 1e-9 to the last bit: "
     "the tolerance makes the two comparisons agree on every reachable sum",
