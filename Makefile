@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick lessons publish report test lint mutate tamper tabulate surrogate-fidelity perf-loop perf-wrappers perf-objectives perf-scale guides lock clean
+.PHONY: setup bench quick lessons publish report test lint mutate tamper tabulate surrogate-fidelity perf-loop perf-wrappers perf-objectives perf-scale perf-simulator simulation-check guides lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ perf-objectives: $(STAMP)  ## cost per evaluation of every objective (synthetic:
 
 perf-scale: $(STAMP)  ## one suite with --jobs 1, --jobs 2 and a 2-worker loopback Dask cluster: speedups and lower bound
 	$(BIN)/python benchmarks/perf_scale.py
+
+perf-simulator: $(STAMP)  ## the simulated clock's overhead per trial beyond ask/tell, W = 1, 4, 16, and a 240-run simulation grid's wall time; writes results/published/perf-simulator.md
+	$(BIN)/python benchmarks/perf_simulator.py --out results/published/perf-simulator.md
+
+simulation-check: $(STAMP)  ## the simulation against reality: real two-process MLP runs vs their simulation (makespan error, completion-order tau; ~3 min); writes results/published/simulation-check.md
+	$(BIN)/python scripts/simulation_check.py --out results/published/simulation-check.md
 
 guides:  ## follow the README's plugin guides verbatim in a fresh clone of HEAD, timing each (~3 min)
 	scripts/follow_guides.sh

@@ -157,6 +157,8 @@ def _judge(evaluation: object, planned: float) -> Outcome:
 
 def real_number(number: object) -> float | None:
     """``number`` as a float if it is a real number (numpy's included, bools not)."""
+    if type(number) is float:
+        return number
     if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
         return None
     try:

@@ -162,8 +162,9 @@ def collect(results: Path) -> dict[str, Any]:
 
 
 #: The harness checks whose output the README shows: ``make mutate``,
-#: ``make tamper`` and ``make surrogate-fidelity`` write it to ``results/published/<name>.md``.
-HARNESS = ("mutate", "tamper", "surrogate-fidelity")
+#: ``make tamper``, ``make surrogate-fidelity``, ``make simulation-check`` and
+#: ``make perf-simulator`` write it to ``results/published/<name>.md``.
+HARNESS = ("mutate", "tamper", "surrogate-fidelity", "simulation-check", "perf-simulator")
 
 
 def _output(path: Path) -> str | None:

@@ -40,7 +40,8 @@ def problems(tmp_path, registry, text):
 def test_the_shipped_suites_are_valid(name, registry):
     specs, _ = plan(load_suite(name), registry)
     suite = load_suite(name)
-    assert len(specs) == len(suite.strategies) * len(suite.objectives) * len(suite.seeds)
+    runs = len(suite.strategies) * len(suite.objectives) * len(suite.seeds) * len(suite.workers)
+    assert len(specs) == runs
 
 
 def test_a_valid_suite_plans_every_run_in_a_stable_order(tmp_path, registry):
