@@ -278,3 +278,47 @@ def test_real_processes_run_the_same_suggestions_and_keep_at_most_w_running():
     for row in a.itertuples():
         running = (a.t_start <= row.t_start) & (row.t_start < a.t_end)
         assert running.sum() <= 2
+
+
+@pytest.mark.parametrize("name", ["gp-skopt", "rf-skopt"])
+def test_skopt_asked_twice_without_a_tell_lies_about_the_pending_point(name):
+    cls = default_registry().strategy(name)[1]
+    objective = MixedObjective()
+    searcher = cls(objective.space, seed=0, budget=Budget(30), n_initial_points=3)
+    for _ in range(3):
+        suggestion = searcher.ask()
+        searcher.tell(suggestion, objective.evaluate(suggestion.config, seed=0).value)
+    first, second = searcher.ask(), searcher.ask()
+    assert first.config != second.config, "the second ask ignored the pending first"
+    searcher.tell(second, 1.0)
+    searcher.tell(first, 2.0)
+    assert searcher.optimizer.yi[-2:] == [1.0, 2.0]
+
+
+def test_a_recorded_training_that_diverged_takes_the_seconds_it_ran():
+    objective = default_registry().objective("tabular-mlp-sgd")[1]
+    curves = objective.curves
+    index, seed, epoch = map(int, np.argwhere(curves.diverged != "")[0])
+    ListedConfig.configs = ((str(index), epoch + 1),)
+    frame = run(ListedConfig, objective, seed, 1, workers=2).to_frame()
+    ListedConfig.configs = ()
+    assert frame["status"].iloc[0] == "failed"
+    assert frame["t_end"].iloc[0] == curves.diverged_seconds((index, seed, epoch))
+    assert math.isfinite(frame["t_end"].iloc[0])
+
+
+class ListedConfig(Strategy):
+    """Suggests configuration ``index`` of a tabular objective at ``epoch`` epochs once."""
+
+    name = "listed-config"
+    parallel = True
+    configs: tuple[tuple[str, int], ...] = ()
+
+    def ask(self):
+        if self.suggested == len(self.configs):
+            raise Exhausted
+        config, epochs = self.configs[self.suggested]
+        return self.suggest({"config": config}, epochs)
+
+    def tell(self, suggestion, value):
+        pass
