@@ -335,9 +335,10 @@ class StrategyContract:
     def test_with_workers_each_suggestion_is_told_once_and_runs_repeat(self, strategy):
         cls, objective = self._class(strategy), self._objective(strategy)
         if not cls.parallel:
-            with pytest.raises(ValueError, match="does not take pending trials"):
-                run(strategy, objective, 0, self.budget, workers=self.workers)
-            return
+            pytest.skip(
+                "not parallel: suites with several workers refuse it (a strategy whose ask "
+                "may be called while suggestions are pending declares `parallel = True`)"
+            )
         asked, told = [], []
         recording = recording_class(strategy, asked, told)
         trace = run(recording, objective, 3, self.space_budget, workers=self.workers)
