@@ -132,7 +132,9 @@ def test_a_plugin_declaring_a_model_it_does_not_use_fails_check_strategy(tmp_pat
     results = {r.check: r for r in check_strategy("posing-search", (str(path),))}
     told = results["a model based strategy uses what it is told"]
     assert told.outcome == "fail" and "do not depend on what it is told" in told.reason
-    assert all(r.outcome != "skip" for r in results.values())
+    skipped = {name: r.reason for name, r in results.items() if r.outcome == "skip"}
+    assert list(skipped) == ["with workers each suggestion is told once and runs repeat"]
+    assert all(reason.startswith("not parallel") for reason in skipped.values()), skipped
 
 
 def test_check_strategy_accepts_a_registered_name():
