@@ -26,7 +26,7 @@ quick: $(STAMP)  ## a small suite in well under two minutes, then its report
 	$(BIN)/python -m bench run quick $(RUN_FLAGS)
 	$(BIN)/python -m bench report $(RESULTS)/quick
 
-LESSONS := lessons-grid-25 lessons-grid-100 lessons-synthetic lessons-mlp lessons-surrogate
+LESSONS := lessons-grid-25 lessons-grid-100 lessons-synthetic lessons-mlp lessons-surrogate parallel
 
 lessons: $(STAMP)  ## the lessons suites (resuming), then the lessons page results/lessons/index.html
 	for suite in $(LESSONS); do $(BIN)/python -m bench run $$suite $(RUN_FLAGS) || exit $$?; done

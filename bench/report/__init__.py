@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.report import figures
+from bench.report import figures, parallel
 from bench.report.designs import design_sentences, never_left
 from bench.report.metrics import (
     BASELINE,
@@ -55,7 +55,12 @@ FIGURES = (
     "final_regret",
     "overhead",
     "validation_vs_test",
+    "workers_best_vs_time",
+    "workers_speedup",
 )
+#: Tables written only for some suites (``time_to_target``: runs with several
+#: workers); a file of these names this report did not write is removed.
+OPTIONAL_CSV = ("time_to_target",)
 #: Up to this many left-out runs are listed one per line; more are grouped by reason.
 LIST_EACH = 12
 
@@ -69,6 +74,9 @@ class Results:
     overall: pd.DataFrame
     cost: pd.DataFrame
     tested: bool
+    workers: pd.DataFrame | None = None
+    """The time-to-target table (``parallel.target_table``) when some run had
+    several simulated workers (empty without one-worker random search), else None."""
 
 
 def write_report(root: str | Path, stored: Stored | None = None) -> list[Path]:
@@ -135,9 +143,28 @@ def _results(usable: pd.DataFrame, stored: Stored, out: Path) -> tuple[Results, 
     if len(with_test):
         written += figures.validation_vs_test(with_test, art / "validation_vs_test")
     frames = {"summary": table, "ranks": rank_curves, "overhead": cost}
+    workers = None
+    if parallel.has_workers(usable):
+        workers, drawn = _workers(usable, refs, art)
+        written += drawn
+        frames["time_to_target"] = workers
     written += _write_csv(out, frames)
-    results = Results(refs, table, overall_table(table), cost, bool(len(with_test)))
+    results = Results(refs, table, overall_table(table), cost, bool(len(with_test)), workers)
     return results, written
+
+
+def _workers(
+    usable: pd.DataFrame, refs: dict[str, Reference], art: Path
+) -> tuple[pd.DataFrame, list[Path]]:
+    """The time-to-target table and the figures of runs with simulated workers."""
+    curves = add_regret(parallel.simulated_curves(usable), refs)
+    colours = palette(curves["strategy"].unique())
+    written = parallel.time_figure(curves, colours, art / "workers_best_vs_time")
+    targets = parallel.random_targets(usable)
+    table = parallel.target_table(parallel.times_to_target(usable, targets))
+    if len(table):
+        written += parallel.speedup_figure(table, colours, art / "workers_speedup")
+    return table, written
 
 
 def _no_tables(out: Path) -> list[Path]:
@@ -153,11 +180,15 @@ def _write_csv(out: Path, frames: dict[str, pd.DataFrame]) -> list[Path]:
 
 
 def _drop_stale(art: Path, written: list[Path]) -> None:
-    """Remove figures an earlier report drew that this one did not."""
+    """Remove figures (and optional tables) an earlier report wrote that this one did not."""
     for name in FIGURES:
         for path in art.glob(f"{name}.*"):
             if path not in written:
                 path.unlink()
+    for name in OPTIONAL_CSV:
+        path = art.parent / f"{name}.csv"
+        if path.exists() and path not in written:
+            path.unlink()
 
 
 def _tested(final: pd.DataFrame, refs: dict) -> list[str]:
@@ -324,7 +355,10 @@ def _measures(refs: dict[str, Reference]) -> Table:
 
 
 def _result_sections(results: Results, art: Path) -> list[Section]:
-    sections = [*_curve_sections(art), _rank_section(results.overall, art)]
+    sections = _curve_sections(art)
+    if results.workers is not None:
+        sections.append(_workers_section(results.workers, art))
+    sections.append(_rank_section(results.overall, art))
     sections.append(_final_section(results.table, art))
     if results.tested:
         sections.append(_test_section(results.table, art))
@@ -363,6 +397,78 @@ def _curve_sections(art: Path) -> list[Section]:
             ],
         ),
     ]
+
+
+def _workers_section(table: pd.DataFrame, art: Path) -> Section:
+    """Best found against simulated time per worker count, time to target and speed-up."""
+    figures_ = [
+        Figure(
+            "Best found against simulated wall-clock time, one panel per worker count",
+            "Rows are objectives, columns the number of simulated workers W (a run's "
+            "evaluations run W at a time; synthetic functions take 1 s per full evaluation, "
+            "the surrogate MLP its recorded training seconds). Each line is a strategy's "
+            "median over seeds of its best value found by that simulated time (each seed's "
+            "running best first), the band its interquartile range; a seed with no "
+            "full-fidelity result yet counts as worst, so a line starts once half the seeds "
+            "have one. Both axes are log; panels of a row share their axes, so the runs "
+            "with more workers end sooner.",
+            art / "workers_best_vs_time.png",
+        )
+    ]
+    tables = []
+    if len(table):
+        figures_.append(
+            Figure(
+                "Parallel speed-up against the number of workers",
+                "Speed-up = a strategy's median time to reach the target with one worker / "
+                "with W workers, per target (rows) and objective (columns); the dashed line "
+                "is a speed-up of W. A point whose median time is infinite (at most half the "
+                "seeds reach the target) is not drawn.",
+                art / "workers_speedup.png",
+            )
+        )
+        tables = [
+            Table(f"Time to target: {objective}", _format_targets(group))
+            for objective, group in table.groupby("objective", sort=True)
+        ]
+    paragraphs = [
+        "Budget is compute; with W workers it is spent W evaluations at a time, so what "
+        "matters is how soon a searcher finds good values on the simulated clock. Each "
+        "target is a quantile, over seeds, of one-worker random search's final best values "
+        "(quantiles "
+        + ", ".join(f"{q:g}" for q in parallel.TARGET_QUANTILES)
+        + ": 0.5 is the median, as lesson 4 reads its target). A run's time to target "
+        "is the simulated time (s) at which its incumbent first reaches the target; a run "
+        "that never does counts as infinite, so a median is inf when at most half the "
+        "seeds reach it (the table says how many did). Speed-up = median time with one "
+        "worker / median time with W."
+    ]
+    if not len(table):
+        paragraphs.append(
+            "No target: the stored runs have no one-worker random search to take targets from."
+        )
+    return Section(
+        "Workers: best found against simulated time",
+        paragraphs=paragraphs,
+        figures=figures_,
+        tables=tables,
+    )
+
+
+def _format_targets(group: pd.DataFrame) -> pd.DataFrame:
+    """One row per target and strategy: the median time (reached/runs) per W, and
+    the speed-up per W > 1."""
+    rows = []
+    for (q, target, strategy), runs in group.groupby(["quantile", "target", "strategy"]):
+        row = {"target": f"{target:.4g} ({q:g})", "strategy": strategy}
+        runs = runs.sort_values("workers")
+        for w, median, reached, n in runs[["workers", "median_time", "reached", "runs"]].to_numpy():
+            row[f"×{int(w)}: median s (reached)"] = f"{median:.3g} ({int(reached)}/{int(n)})"
+        for w, speedup in runs[["workers", "speedup"]].to_numpy():
+            if w != 1:
+                row[f"speed-up ×{int(w)}"] = "" if pd.isna(speedup) else f"{speedup:.3g}"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _rank_section(overall: pd.DataFrame, art: Path) -> Section:

@@ -116,6 +116,41 @@ def _optimism(data: pd.DataFrame, path: Path) -> list[Path]:
     return save(fig, path)
 
 
+def _workers(data: pd.DataFrame, path: Path) -> list[Path]:
+    fig, (left, right) = panels(2, height=3.4)
+    against = data[data["comparison"].str.endswith("vs random")]
+    colours = palette(data["strategy"].unique())
+    for strategy, rows in against.groupby("strategy"):
+        effect = rows.groupby("workers")["effect"]
+        ws = np.asarray(sorted(rows["workers"].unique()))
+        left.plot(ws, effect.median().reindex(ws), marker="o", color=colours[strategy],
+                  label=strategy)  # fmt: skip
+        left.fill_between(ws, effect.quantile(0.25).reindex(ws), effect.quantile(0.75).reindex(ws),
+                          color=colours[strategy], alpha=0.15, linewidth=0)  # fmt: skip
+    left.axhline(0, color="0.3", linewidth=0.8)
+    if len(against):
+        left.set_xscale("log")
+        left.set_xticks(
+            sorted(against["workers"].unique()), map(str, sorted(against["workers"].unique()))
+        )
+        left.minorticks_off()
+        left.legend(fontsize="small")
+    left.set_title("against random search, same workers, final budget")
+    left.set_xlabel("simulated workers (log)")
+    left.set_ylabel("advantage over random (decades of regret)")
+    asha = data[data["comparison"] == "asha vs hyperband"]
+    if len(asha):
+        sns.boxplot(asha, x="objective", y="effect", color=colours.get("asha"), fliersize=0,
+                    linewidth=0.8, ax=right)  # fmt: skip
+        sns.stripplot(asha, x="objective", y="effect", color="0.15", size=3, ax=right)
+        w = int(asha["workers"].iloc[0])
+        right.set_title(f"asha vs hyperband, {w} workers, same simulated time")
+    right.axhline(0, color="0.3", linewidth=0.8)
+    right.set_xlabel("")
+    right.set_ylabel("asha's advantage (decades of regret)")
+    return save(fig, path)
+
+
 DRAWERS = {
     1: _grid,
     2: _curves,
@@ -124,4 +159,5 @@ DRAWERS = {
     5: _growth,
     6: _importance,
     7: _optimism,
+    8: _workers,
 }

@@ -1,9 +1,10 @@
-"""The tuning folklore, measured: seven claims, each with its numbers and a
+"""The tuning folklore, measured: eight claims, each with its numbers and a
 verdict computed from stored runs (``bench.report.verdict``), never by hand.
 
-Each lesson reads the runs of one of the ``lessons-*`` suites and returns a
-``Lesson``: the claim, the tidy frame its figure is drawn from, its verdicts,
-and a table. If the data disagree with the folklore, the verdict says so.
+Each lesson reads the runs of one of the ``lessons-*`` suites (lesson 8: the
+``parallel`` suite) and returns a ``Lesson``: the claim, the tidy frame its
+figure is drawn from, its verdicts, and a table. If the data disagree with the
+folklore, the verdict says so.
 """
 
 from __future__ import annotations
@@ -19,15 +20,19 @@ import numpy as np
 import pandas as pd
 
 from bench.report.metrics import (
+    BASELINE,
+    FLOORS,
     add_regret,
     final_rows,
     full_fidelity,
     incumbent_curves,
     references,
 )
+from bench.report.parallel import incumbent_at, run_frames
 from bench.report.stored import Stored
 from bench.report.verdict import Verdict, paired_verdict
 from bench.space import space_from_description
+from bench.spec import run_label
 
 #: Budgets (full-evaluation equivalents) at which lesson 5 reads the advantage.
 GROWTH_BUDGETS = (10, 25, 50, 100)
@@ -409,6 +414,201 @@ def optimism(stored: Stored) -> Lesson:
     return lesson
 
 
+#: Lesson 8's model-based searchers, each raced against random search run with
+#: as many workers (those the stored runs hold).
+MODEL_BASED = ("tpe", "tpe-hyperopt", "bohb")
+#: Lesson 8's asynchronous and synchronous Hyperband, raced with the most workers.
+ASYNC, SYNC = "asha", "hyperband"
+
+
+def _floored_final(stored: Stored) -> pd.DataFrame:
+    """(objective, seed) x strategy label of the final regret (normalised regret
+    where the optimum is unknown), read at the report's floors (``FLOORS``)."""
+    final = final_rows(_curves(stored))
+    floor = final["regret_kind"].map(FLOORS)
+    final = final.assign(regret=final["regret"].clip(lower=floor))
+    return final.pivot_table(index=["objective", "seed"], columns="strategy", values="regret")
+
+
+def _decades(loser: pd.Series, winner: pd.Series) -> pd.Series:
+    """log10(loser / winner) per pair: how many decades of regret the winner wins by."""
+    return np.log10(loser) - np.log10(winner)
+
+
+def panda_vs_caviar(stored: Stored) -> Lesson:
+    """Lesson 8 from the ``parallel`` suite: (a) each model-based searcher against
+    random search with the same number W of simulated workers, at the final
+    budget, for every W; (b) ASHA against synchronous Hyperband with the most
+    workers, at the same simulated time. Pairs are (objective, seed); effects
+    are decades of regret."""
+    lesson = Lesson(
+        8,
+        "Panda or caviar: with many parallel workers, model-based search keeps its edge "
+        "and asynchronous Hyperband beats synchronous",
+        "a model-based searcher keeps its advantage over random search as simulated "
+        "workers are added, and ASHA finds better values than synchronous Hyperband "
+        "in the same simulated time with many workers",
+    )
+    final = _floored_final(stored)
+    workers = sorted(int(w) for w in stored.runs["workers"].fillna(1).unique())
+    rows, table = [], []
+    for model in [m for m in MODEL_BASED if m in final.columns]:
+        claim = f"{model} ends with a lower regret than random search with as many workers"
+        for w in workers:
+            winner, loser = run_label(model, w), run_label(BASELINE, w)
+            if winner not in final.columns or loser not in final.columns:
+                continue
+            verdict = paired_verdict(
+                claim, final[winner], final[loser], unit="decades of regret", log=True
+            )
+            lesson.verdicts.append((f"{model} vs random, {_workers(w)}", verdict))
+            effect = _decades(final[loser], final[winner]).dropna()
+            rows += [(f"{model} vs random", model, w, o, k, e) for (o, k), e in effect.items()]
+            table += _rows_of(f"{model} vs random", w, "final budget", final[winner], final[loser])
+    asha = _asha_vs_hyperband(stored, max(workers))
+    if asha is not None:
+        verdict, effects, part, stand_ins = asha
+        lesson.verdicts.append((f"asha vs hyperband, {_workers(max(workers))}", verdict))
+        rows += effects
+        table += part
+        lesson.notes.append(_asha_note(max(workers), stand_ins))
+    lesson.notes.append(_measure_note(stored))
+    columns = ["comparison", "strategy", "workers", "objective", "seed", "effect"]
+    lesson.data = pd.DataFrame(rows, columns=columns)
+    lesson.table = pd.DataFrame(table)
+    return lesson
+
+
+def _workers(w: int) -> str:
+    return f"{w} worker{'s' if w != 1 else ''}"
+
+
+def _rows_of(
+    comparison: str, w: int, at: str, winner: pd.Series, loser: pd.Series, times=None
+) -> list[dict]:
+    """Lesson 8's table rows of one comparison: per objective, the medians over
+    seeds of both sides' regret, of the advantage (decades) and of the common
+    time (if ``times``), and how many seeds the searcher wins."""
+    out = []
+    pairs = pd.concat([winner.rename("w"), loser.rename("l")], axis=1).dropna()
+    for objective, group in pairs.groupby(level="objective"):
+        effect = _decades(group["l"], group["w"])
+        at_text = at if times is None else f"{at} (median {times.loc[objective].median():.3g} s)"
+        out.append(
+            {
+                "comparison": comparison,
+                "workers": w,
+                "objective": objective,
+                "measured at": at_text,
+                "median regret: searcher": f"{group['w'].median():.3g}",
+                "median regret: baseline": f"{group['l'].median():.3g}",
+                "median advantage (decades)": f"{effect.median():+.3g}",
+                "searcher lower in": f"{int((effect > 0).sum())}/{len(effect)} seeds"
+                + (f" ({int((effect == 0).sum())} ties)" if (effect == 0).any() else ""),
+            }
+        )
+    return out
+
+
+def _asha_vs_hyperband(stored: Stored, w: int):
+    """Lesson 8 (b): the verdict on ASHA against synchronous Hyperband with ``w``
+    workers at a common simulated time per (objective, seed): the earlier of the
+    two runs' end times, when neither has run out of budget before. A run with no
+    full-fidelity result by then counts as the worst regret either searcher's
+    runs on that objective ever held. Returns (verdict, figure rows, table rows,
+    number of such stand-ins), or None without runs of both."""
+    frames = run_frames(stored.runs)
+    refs = references(stored.runs, stored.optima, stored.samples)
+    values: dict[str, dict[tuple[str, int], float]] = {ASYNC: {}, SYNC: {}}
+    times, stand_ins = {}, 0
+    for (objective, strategy, workers, seed), rows in frames.items():
+        other = frames.get((objective, SYNC, workers, seed))
+        if strategy != ASYNC or workers != w or other is None:
+            continue
+        ref, floor = refs[objective], FLOORS[refs[objective].kind]
+        when = min(rows["t_end"].iloc[-1], other["t_end"].iloc[-1])
+        both = pd.concat([rows, other])
+        worst = ref.regret(both["best"], _test(both)).max()
+        for name, run in ((ASYNC, rows), (SYNC, other)):
+            now = incumbent_at(run, when).to_frame().T
+            regret = float(ref.regret(now["best"].astype(float), _test(now)).iloc[0])
+            stand_ins += int(np.isnan(regret))
+            values[name][objective, seed] = max(worst if np.isnan(regret) else regret, floor)
+        times[objective, seed] = when
+    if not times:
+        return None
+    index = pd.MultiIndex.from_tuples(sorted(times), names=["objective", "seed"])
+    asha, hyperband = (pd.Series(values[n]).reindex(index) for n in (ASYNC, SYNC))
+    claim = f"asha has a lower regret than hyperband at the same simulated time with {w} workers"
+    verdict = paired_verdict(claim, asha, hyperband, unit="decades of regret", log=True)
+    effect = _decades(hyperband, asha)
+    rows = [("asha vs hyperband", ASYNC, w, o, k, e) for (o, k), e in effect.items()]
+    table = _rows_of(
+        "asha vs hyperband",
+        w,
+        "same simulated time",
+        asha,
+        hyperband,
+        pd.Series(times).reindex(index),
+    )
+    return verdict, rows, table, stand_ins
+
+
+def _test(rows: pd.DataFrame) -> pd.Series:
+    """The rows' incumbent test values (NaN where the runs record none)."""
+    if "incumbent_test" not in rows:
+        return pd.Series(np.nan, index=rows.index)
+    return rows["incumbent_test"].astype(float)
+
+
+def _asha_note(w: int, stand_ins: int) -> str:
+    return (
+        f"asha vs hyperband with {w} workers is measured at the same simulated time: for each "
+        "objective and seed, the earlier of the two runs' end times, so neither has run out "
+        "of budget before it (the synchronous one waits for each rung's slowest evaluation, "
+        "the asynchronous one does not); the effect is log10(hyperband's regret / asha's) "
+        f"then. {stand_ins} run(s) had no full-fidelity result by that time and count as "
+        "the worst regret either searcher held on that objective."
+    )
+
+
+def _measure_note(stored: Stored) -> str:
+    budget = stored.manifest.get("budget", stored.runs["cum_cost"].max())
+    return (
+        "model-based vs random: each run's final regret (normalised regret where the optimum "
+        f"is unknown, as the report measures it) at the suite's budget of {budget:g} full "
+        "evaluations, with the same number of workers on both sides; the effect is "
+        "log10(random's regret / the model's), paired by objective and seed. Regret below "
+        "1e-12 (normalised regret below 1e-4) is read at that floor."
+    )
+
+
+def panda_vs_caviar_summary(verdicts: list[tuple[str, Verdict]]) -> list[str]:
+    """Lesson 8's conclusions in words, from its (Holm-adjusted) verdicts: per
+    model, how its case against random search fares at each worker count (in
+    the order the cases come, fewest workers first), then the ASHA case."""
+    by_model: dict[str, list[tuple[str, str]]] = {}
+    others = []
+    for case, v in verdicts:
+        name, _, rest = case.partition(" vs ")
+        if rest.startswith(f"{BASELINE}, "):
+            by_model.setdefault(name, []).append((rest.split(", ")[1], v.holds))
+        else:
+            others.append(f"{case}, at the same simulated time: {v.holds}.")
+    out = []
+    for model, cases in by_model.items():
+        (fewest, first), (most, last) = cases[0], cases[-1]
+        if first == "supported" and last == "supported":
+            end = f"it keeps its advantage with {most}"
+        elif first == "supported":
+            end = f"its advantage with {fewest} is not shown with {most} ({last})"
+        else:
+            end = f"with {fewest} it shows no advantage to keep ({first})"
+        told = ", ".join(f"{holds} with {w}" for w, holds in cases)
+        out.append(f"{model} against random search: {told}; {end}.")
+    return out + others
+
+
 __all__ = [
     "Lesson",
     "budget_to_reach",
@@ -418,5 +618,7 @@ __all__ = [
     "log_vs_linear",
     "model_based_growth",
     "optimism",
+    "panda_vs_caviar",
+    "panda_vs_caviar_summary",
     "random_vs_grid",
 ]

@@ -1,6 +1,6 @@
 """``python -m bench lessons``: the lessons section, from the stored runs of the
-``lessons-*`` suites (``make lessons`` runs them first), written to
-``<results>/lessons/index.html`` and ``report.md``."""
+``lessons-*`` suites and the ``parallel`` suite (``make lessons`` runs them
+first), written to ``<results>/lessons/index.html`` and ``report.md``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ SUITES = (
     "lessons-synthetic",
     "lessons-mlp",
     "lessons-surrogate",
+    "parallel",
 )
 #: Said under lessons 2 and 4, which read the real and the surrogate MLPs side by side.
 SURROGATE_NOTE = (
@@ -33,7 +34,7 @@ SURROGATE_NOTE = (
 
 
 def write_lessons(results: str | Path) -> list[Path]:
-    """Compute the seven lessons from ``results/lessons-*`` and write the page."""
+    """Compute the eight lessons from the stored runs of ``SUITES`` and write the page."""
     results = Path(results)
     missing = [s for s in SUITES if not (results / s / "runs").is_dir()]
     if missing:
@@ -71,9 +72,10 @@ METHOD = (
 
 
 def compute_lessons(stored: dict[str, Stored]) -> list[lesson_of.Lesson]:
-    """The seven lessons from the stored runs of each suite of ``SUITES``, verdicts
+    """The eight lessons from the stored runs of each suite of ``SUITES``, verdicts
     Holm-adjusted within each lesson. Lessons 2 and 4 read the real and the
-    surrogate MLPs together, each case named by its objective."""
+    surrogate MLPs together, each case named by its objective; lesson 8's
+    conclusions in words come from its adjusted verdicts."""
     mlp, synthetic = stored["lessons-mlp"], stored["lessons-synthetic"]
     both = combined(mlp, stored["lessons-surrogate"])
     note = SURROGATE_NOTE.format(surrogate=_seeds(stored["lessons-surrogate"]), real=_seeds(mlp))
@@ -88,9 +90,11 @@ def compute_lessons(stored: dict[str, Stored]) -> list[lesson_of.Lesson]:
         lesson_of.model_based_growth(synthetic, mlp),
         lesson_of.importance(mlp),
         lesson_of.optimism(mlp),
+        lesson_of.panda_vs_caviar(stored["parallel"]),
     ]
     for lesson in lessons:
         lesson.verdicts = holm_cases(lesson.verdicts)
+    lessons[-1].notes[:0] = lesson_of.panda_vs_caviar_summary(lessons[-1].verdicts)
     return lessons
 
 
@@ -172,4 +176,8 @@ _captions = {
     6: "fANOVA importance of each hyperparameter from every full-fidelity evaluation.",
     7: "Median (quartile band) of the incumbent's test error minus its validation error "
     "as random search runs.",
+    8: "Left: median advantage (quartile band) over random search with as many simulated "
+    "workers, in decades of final regret, pooled over objectives and seeds, against the "
+    "number of workers. Right: asha's advantage over synchronous hyperband with the most "
+    "workers, at the same simulated time, per objective (one point per seed).",
 }
