@@ -111,6 +111,12 @@ class Outcome:
         )
 
 
+def run_kind(spec: RunSpec) -> tuple[str, str, float, int]:
+    """What a run's duration depends on, for the ETA: its strategy, objective,
+    budget and workers (seeds differ little)."""
+    return (spec.strategy, spec.objective, spec.budget, spec.workers)
+
+
 def objective_for(name: str, space: dict[str, Any], plugins: tuple[str, ...] = ()) -> Objective:
     """The objective registered as ``name`` (a variant), searched over the space
     ``space`` describes (``Space.describe()``)."""
@@ -559,7 +565,13 @@ class _Session:
 
     def finish(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
-        self.progress.update(outcome.failed + outcome.timeouts, outcome.error is not None)
+        timed = outcome.error is None and outcome.skipped is None
+        self.progress.update(
+            outcome.failed + outcome.timeouts,
+            outcome.error is not None,
+            kind=run_kind(outcome.spec),
+            seconds=outcome.seconds if timed else math.nan,
+        )
 
     def abort(self) -> None:
         """Keep the runs that finished, stop the backend, release every claim."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from bench import manifest as manifest_file
 from bench.environment import environment
-from bench.execute import ExecutorName, Interrupted, Outcome, check_address, execute
+from bench.execute import ExecutorName, Interrupted, Outcome, check_address, execute, run_kind
 from bench.fingerprint import edited_since_import, objective_code
 from bench.objective import Objective
 from bench.progress import Progress
@@ -123,7 +123,9 @@ def run_suite(
     stored yet under ``results/<suite>``; return what happened. Refuses with
     ``SuiteError`` (or a subclass) before anything runs if the suite, the
     results folder, the manifest or an objective's signature is unusable.
-    ``Interrupted`` never escapes: an interrupted suite has status "interrupted"."""
+    ``Interrupted`` never escapes: an interrupted suite has status "interrupted".
+    ``command`` is recorded as the run's command line (the report's "last run"
+    line); called from Python without one, the record says so."""
     if executor == "dask":
         check_address(address)
     base = suite if isinstance(suite, Suite) else load_suite(suite)
@@ -156,7 +158,7 @@ def run_suite(
         plan=_plan_entry(narrowed, specs),
         signatures=_signature_entries(planned_objectives, signatures),
         environment=environment(),
-        command=command,
+        command=command or f"bench.run_suite({narrowed.name!r}) from Python",
         plugins=plugin_paths,
         check=lambda manifest: check_identity(manifest, base, folder),
     )
@@ -226,7 +228,12 @@ def _execute(
             executor=executor,
             address=address,
             plugins=registry.plugins,
-            progress=Progress(len(pending), interactive=interactive),
+            progress=Progress(
+                len(pending),
+                interactive=interactive,
+                kinds=[run_kind(spec) for spec in pending],
+                parallel=1 if in_process else jobs,
+            ),
             in_process=in_process,
         )
     except Interrupted as interrupt:

@@ -234,3 +234,17 @@ def test_report_refuses_plugin_and_says_where_plugins_come_from(tmp_path, caplog
     assert (
         "report takes no --plugin: it loads the plugin files the folder's manifest" in caplog.text
     )
+
+
+def test_the_reports_last_run_line_shows_the_command_typed(tmp_path, suite):
+    """``python -m bench run ...`` as typed, not the path of bench/__main__.py."""
+    typed = ["run", "tiny.toml", "--results", "r", "--seeds", "1", "--strategies", "random"]
+    for args in (typed, ["report", "r/tiny"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench", *args], cwd=suite.parent, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+    markdown = (tmp_path / "r" / "tiny" / "report" / "report.md").read_text()
+    line = next(line for line in markdown.splitlines() if "last run:" in line)
+    assert f"last run: python -m bench {' '.join(typed)} (started" in line, line
+    assert "__main__" not in markdown

@@ -1,0 +1,59 @@
+"""The ETA: each run left is timed by finished runs of its own kind, never by a
+mean over runs that differ by orders of magnitude; kinds with no finished run
+are said to be unknown."""
+
+import logging
+import math
+from collections import Counter
+
+from bench.progress import Estimate, Progress, estimate
+from bench.runner import run_suite
+
+
+def test_each_kind_left_takes_the_median_of_its_finished_runs():
+    finished = {"random": [1.0, 1.0, 4.0], "gp": [100.0]}
+    left = Counter({"random": 10, "gp": 3})
+    assert estimate(finished, left) == Estimate(10 * 1.0 + 3 * 100.0, 0, 0)
+    assert estimate(finished, left, parallel=2).seconds == (10 + 300) / 2
+
+
+def test_a_kind_with_no_finished_run_is_counted_not_guessed():
+    result = estimate({"random": [2.0]}, Counter({"random": 5, "gp": 4, "tpe": 1}))
+    assert result == Estimate(10.0, 5, 2)
+    assert (
+        str(result) == "ETA not known yet: 5 left of 2 kinds with no finished run; the others 10s"
+    )
+    assert str(Estimate(0.0, 3, 1)) == "ETA not known yet: 3 left of 1 kind with no finished run"
+    assert str(Estimate(600.0, 0, 0)) == "ETA 10 min"
+
+
+def test_the_logged_eta_follows_the_kinds_left(caplog):
+    """Cheap runs first, then one slow run finished: the ETA for the slow runs
+    left comes from the slow run, not from the mean rate so far (which said
+    'ETA 60 s' for a suite that took 288 s more)."""
+    kinds = ["random"] * 9 + ["gp"] * 2
+    progress = Progress(len(kinds), interactive=False, kinds=kinds)
+    caplog.set_level(logging.INFO, logger="bench")
+    for _ in range(9):
+        progress.update(kind="random", seconds=1.0)
+    assert (
+        caplog.records[-1]
+        .getMessage()
+        .endswith("ETA not known yet: 2 left of 1 kind with no finished run")
+    )
+    progress.update(kind="gp", seconds=300.0)
+    assert caplog.records[-1].getMessage().endswith("ETA 5 min")
+    progress.update(kind="gp", seconds=math.nan, errored=True)
+    assert caplog.records[-1].getMessage().endswith("ETA 0s")
+    assert progress.finished["gp"] == [300.0]
+
+
+def test_a_suite_tells_the_progress_each_runs_kind(tmp_path, caplog):
+    suite = tmp_path / "kinds.toml"
+    suite.write_text(
+        'strategies = ["random", "tpe"]\nobjectives = ["branin"]\nseeds = 2\nbudget = 5\n'
+    )
+    caplog.set_level(logging.INFO, logger="bench")
+    run_suite(suite, tmp_path / "results", in_process=True, progress=False)
+    lines = [r.getMessage() for r in caplog.records if "4/4 runs" in r.getMessage()]
+    assert lines and lines[-1].endswith("ETA 0s"), lines
