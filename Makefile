@@ -8,11 +8,12 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick lessons publish report test lint mutate tamper tabulate surrogate-fidelity perf-loop perf-wrappers perf-objectives perf-scale perf-simulator simulation-check guides lock clean
+.PHONY: setup bench quick lessons publish report test lint mutate tamper tabulate surrogate-fidelity perf-loop perf-wrappers perf-objectives perf-scale perf-simulator simulation-check guides install-size lock clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt scripts/install_torch.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python scripts/install_torch.py
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[gp,dev]'
 	touch $(STAMP)
 
@@ -79,6 +80,9 @@ perf-simulator: $(STAMP)  ## the simulated clock's overhead per trial beyond ask
 
 simulation-check: $(STAMP)  ## the simulation against reality: real two-process MLP runs vs their simulation (makespan error, completion-order tau; ~3 min); writes results/published/simulation-check.md
 	$(BIN)/python scripts/simulation_check.py --out results/published/simulation-check.md
+
+install-size: $(STAMP)  ## what a fresh Linux x86_64 machine downloads for .[gp], package by package: torch from PyPI alone (CUDA) vs torch's CPU build (~1 min; needs PyPI); writes results/published/install-size.md
+	$(BIN)/python scripts/install_size.py --out results/published/install-size.md
 
 guides:  ## follow the README's plugin guides verbatim in a fresh clone of HEAD, timing each (~3 min)
 	scripts/follow_guides.sh

@@ -162,9 +162,17 @@ def collect(results: Path) -> dict[str, Any]:
 
 
 #: The harness checks whose output the README shows: ``make mutate``,
-#: ``make tamper``, ``make surrogate-fidelity``, ``make simulation-check`` and
-#: ``make perf-simulator`` write it to ``results/published/<name>.md``.
-HARNESS = ("mutate", "tamper", "surrogate-fidelity", "simulation-check", "perf-simulator")
+#: ``make tamper``, ``make surrogate-fidelity``, ``make simulation-check``,
+#: ``make perf-simulator`` and ``make install-size`` write it to
+#: ``results/published/<name>.md``.
+HARNESS = (
+    "mutate",
+    "tamper",
+    "surrogate-fidelity",
+    "simulation-check",
+    "perf-simulator",
+    "install-size",
+)
 
 
 def _output(path: Path) -> str | None:
