@@ -823,7 +823,16 @@ objectives = ["branin"]
 seeds = 3
 budget = 8
 """
-FIGURES = ["best_vs_budget", "best_vs_time", "rank_vs_budget", "final_regret", "overhead"]
+FIGURES = [
+    "best_vs_budget",
+    "best_vs_time",
+    "rank_vs_budget",
+    "final_regret",
+    "overhead",
+    "anytime_ecdf",
+    "critical_difference",
+]
+TABLES = ["summary", "ranks", "overhead", "ert", "critical_difference", "bayesmark"]
 
 
 def test_write_report_from_stored_runs_only(tmp_path, monkeypatch):
@@ -844,7 +853,7 @@ def test_write_report_from_stored_runs_only(tmp_path, monkeypatch):
 
     out = root / "report"
     expected = [out / name for name in ("index.html", "report.md")]
-    expected += [out / name for name in ("summary.csv", "ranks.csv", "overhead.csv")]
+    expected += [out / f"{name}.csv" for name in TABLES]
     expected += [out / "figures" / f"{f}.{ext}" for f in FIGURES for ext in ("png", "svg")]
     for path in expected:
         assert path.is_file() and path.stat().st_size > 0, path

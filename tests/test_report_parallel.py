@@ -262,8 +262,11 @@ WITHOUT_WORKERS = [
     "Suite",
     "Best found against budget",
     "Best found against wall time",
+    "Anytime: budget to reach targets",
     "Average rank",
+    "Ranks with a critical difference",
     "Final-budget results",
+    "Bayesmark's normalised median score",
     "Optimizer overhead",
     "Environment",
 ]

@@ -2,7 +2,9 @@
 
 ``write_report(root)`` reads ``root/runs`` and ``root/manifest.json`` and writes
 ``root/report/``: ``index.html`` (self-contained), ``report.md``, ``summary.csv``
-(the final-budget table), ``ranks.csv``, ``overhead.csv`` and
+(the final-budget table), ``ranks.csv``, ``overhead.csv``, ``ert.csv`` (expected
+running times), ``critical_difference.csv`` (Friedman and Nemenyi on mean
+ranks), ``bayesmark.csv`` (Bayesmark's normalised median score) and
 ``figures/*.png|svg``.
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.report import figures, parallel
+from bench.report import anytime, anytime_figures, bayesmark, figures, friedman, parallel
 from bench.report.designs import design_sentences, never_left
 from bench.report.metrics import (
     BASELINE,
@@ -57,12 +59,27 @@ FIGURES = (
     "validation_vs_test",
     "workers_best_vs_time",
     "workers_speedup",
+    "anytime_ecdf",
+    "critical_difference",
 )
 #: Tables written only for some suites (``time_to_target``: runs with several
 #: workers); a file of these names this report did not write is removed.
 OPTIONAL_CSV = ("time_to_target",)
 #: Up to this many left-out runs are listed one per line; more are grouped by reason.
 LIST_EACH = 12
+#: The budget points of the rank tests and Bayesmark's score, as fractions of the final budget.
+POINTS = {"final budget": 1.0, "25% of the budget": 0.25}
+
+
+@dataclass(frozen=True)
+class Anytime:
+    """Fixed-target and rank statistics: the ERT table (``anytime.ert``), a
+    Friedman-Nemenyi test per point of ``POINTS`` (None where there is none)
+    and Bayesmark's scores at those points (``bayesmark.scores``)."""
+
+    ert: pd.DataFrame
+    rank_tests: dict[str, friedman.RankTest | None]
+    scores: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,7 @@ class Results:
     overall: pd.DataFrame
     cost: pd.DataFrame
     tested: bool
+    anytime: Anytime
     workers: pd.DataFrame | None = None
     """The time-to-target table (``parallel.target_table``) when some run had
     several simulated workers (empty without one-worker random search), else None."""
@@ -148,9 +166,43 @@ def _results(usable: pd.DataFrame, stored: Stored, out: Path) -> tuple[Results, 
         workers, drawn = _workers(usable, refs, art)
         written += drawn
         frames["time_to_target"] = workers
+    stats, drawn = _anytime(usable, refs, by_budget, colours, art)
+    written += drawn
+    frames |= {
+        "ert": stats.ert,
+        "critical_difference": friedman.rank_table(stats.rank_tests),
+        "bayesmark": stats.scores,
+    }
     written += _write_csv(out, frames)
-    results = Results(refs, table, overall_table(table), cost, bool(len(with_test)), workers)
+    results = Results(refs, table, overall_table(table), cost, bool(len(with_test)), stats, workers)
     return results, written
+
+
+def _anytime(
+    usable: pd.DataFrame,
+    refs: dict[str, Reference],
+    by_budget: pd.DataFrame,
+    colours: dict,
+    art: Path,
+) -> tuple[Anytime, list[Path]]:
+    """Targets, runtimes, ERT, rank tests and Bayesmark's scores, and their figures."""
+    times = anytime.runtimes(add_regret(usable, refs), anytime.targets(usable, refs))
+    tests = {
+        point: friedman.rank_test(friedman.score_matrix(by_budget, fraction))
+        for point, fraction in POINTS.items()
+    }
+    written = []
+    if len(times):
+        written += anytime_figures.ecdf_figure(times, colours, art / "anytime_ecdf")
+    drawn = {
+        f"{point}: {t.blocks} objective(s), Friedman p = {t.p_value:.3g}": t
+        for point, t in tests.items()
+        if t is not None
+    }
+    if drawn:
+        written += anytime_figures.cd_figure(drawn, colours, art / "critical_difference")
+    scores = bayesmark.scores(by_budget, usable, tuple(POINTS.values()))
+    return Anytime(anytime.ert(times), tests, scores), written
 
 
 def _workers(
@@ -169,7 +221,14 @@ def _workers(
 
 def _no_tables(out: Path) -> list[Path]:
     """The CSV files with their header only: there is no usable run."""
-    columns = {"summary": SUMMARY_COLUMNS, "ranks": RANK_COLUMNS, "overhead": OVERHEAD_COLUMNS}
+    columns = {
+        "summary": SUMMARY_COLUMNS,
+        "ranks": RANK_COLUMNS,
+        "overhead": OVERHEAD_COLUMNS,
+        "ert": anytime.ERT_COLUMNS,
+        "critical_difference": friedman.RANK_TEST_COLUMNS,
+        "bayesmark": bayesmark.SCORE_COLUMNS,
+    }
     return _write_csv(out, {name: pd.DataFrame(columns=list(c)) for name, c in columns.items()})
 
 
@@ -358,8 +417,11 @@ def _result_sections(results: Results, art: Path) -> list[Section]:
     sections = _curve_sections(art)
     if results.workers is not None:
         sections.append(_workers_section(results.workers, art))
+    sections.append(_anytime_section(results.anytime, art))
     sections.append(_rank_section(results.overall, art))
+    sections.append(_critical_difference_section(results.anytime.rank_tests, art))
     sections.append(_final_section(results.table, art))
+    sections.append(_bayesmark_section(results.anytime.scores, results.table))
     if results.tested:
         sections.append(_test_section(results.table, art))
     sections.append(_overhead_section(results.cost, art))
@@ -469,6 +531,151 @@ def _format_targets(group: pd.DataFrame) -> pd.DataFrame:
                 row[f"speed-up ×{int(w)}"] = "" if pd.isna(speedup) else f"{speedup:.3g}"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _anytime_section(stats: Anytime, art: Path) -> Section:
+    """Data profiles of the budget to reach targets, and the expected running times."""
+    paragraphs = [
+        "How much budget does a searcher need to reach a given quality, and how often does it "
+        "get there? Where an objective's optimum is known the targets are "
+        + ", ".join(map(anytime.regret_name, anytime.REGRET_TARGETS))
+        + "; elsewhere they are quantiles ("
+        + ", ".join(f"{q:g}" for q in anytime.TARGET_QUANTILES)
+        + ") over seeds of one-worker random search's final best values (the value searchers "
+        "see), so a quantile of 0.1 is a value only one random run in ten ends at or below. "
+        "A run reaches a target at the cumulative budget (full-evaluation equivalents) after "
+        "the first trial whose incumbent is at or below it.",
+        "ERT, the expected running time (COCO, Hansen et al.), is the budget a strategy's runs "
+        "spent until they reached the target, a run that never did counting its whole budget, "
+        "summed over runs and divided by the number of runs that reached it: the budget a "
+        "strategy needs per success if restarted until it succeeds. It is inf when no run "
+        "reached the target; the brackets say how many runs did.",
+    ]
+    if not len(stats.ert):
+        paragraphs.append("No target: no objective has a known optimum or random search runs.")
+        return Section("Anytime: budget to reach targets", paragraphs=paragraphs)
+    return Section(
+        "Anytime: budget to reach targets",
+        paragraphs=paragraphs,
+        figures=[
+            Figure(
+                "Fraction of targets reached against budget (data profile)",
+                "COCO's data profile, an empirical cumulative distribution: each line is the "
+                "share of a strategy's (objective, seed, target) triples whose target its run "
+                "had reached by that budget (log axis); the first panel pools every objective, "
+                "the others show one each. Higher and further left is better; the line's end "
+                "is the share reached within the whole budget.",
+                art / "anytime_ecdf.png",
+            )
+        ],
+        tables=[
+            Table(f"Expected running time: {objective}", _format_ert(group))
+            for objective, group in stats.ert.groupby("objective", sort=True)
+        ],
+    )
+
+
+def _format_ert(group: pd.DataFrame) -> pd.DataFrame:
+    """One row per strategy, one column per target (easiest first): ERT (reached/runs)."""
+    cells = group.assign(
+        cell=[
+            f"{e:.3g} ({r}/{n})" for e, r, n in zip(group["ert"], group["reached"], group["runs"])
+        ]
+    )
+    wide = cells.pivot(index="strategy", columns="target", values="cell")
+    order = group.drop_duplicates("target").sort_values("level", ascending=False)["target"]
+    return wide[order.tolist()].reset_index().rename_axis(columns=None)
+
+
+def _critical_difference_section(tests: dict[str, friedman.RankTest | None], art: Path) -> Section:
+    """Friedman's test and critical-difference diagrams of mean ranks over objectives."""
+    shown = {point: t for point, t in tests.items() if t is not None}
+    paragraphs = [
+        "Each objective ranks the strategies by their median regret over seeds (1 = best, "
+        "ties share the mean rank, a seed without a result counts as infinitely bad), at the "
+        "final budget and at 25% of it; the mean rank over objectives is compared with "
+        "Friedman's test and Nemenyi's post-hoc test (Demšar 2006): two strategies differ "
+        "at the 5% level when their mean ranks differ by more than the critical difference "
+        "CD = q * sqrt(k (k + 1) / (6 N)), k strategies, N objectives, q the studentized "
+        "range quantile over sqrt(2). Objectives count as the samples, so with few of them "
+        "the CD is wide."
+    ]
+    if not shown:
+        paragraphs.append("No test: it needs two strategies run on a common objective.")
+        return Section("Ranks with a critical difference", paragraphs=paragraphs)
+    items = [
+        f"{point}: N = {t.blocks} objective(s), k = {len(t.mean_ranks)} strategies, Friedman "
+        f"chi2 = {t.chi2:.3g}, p = {t.p_value:.3g}; CD = {t.cd:.3g}; not significantly "
+        "different: "
+        + ("; ".join("{" + ", ".join(g) + "}" for g in t.groups) or "every pair differs")
+        for point, t in shown.items()
+    ]
+    ranks = pd.DataFrame({point: t.mean_ranks for point, t in shown.items()})
+    ranks = ranks.sort_values(next(iter(shown))).map("{:.2f}".format)
+    return Section(
+        "Ranks with a critical difference",
+        paragraphs=paragraphs,
+        items=items,
+        figures=[
+            Figure(
+                "Critical-difference diagrams of mean ranks",
+                "As autorank draws them: the axis is the mean rank over objectives (1, the "
+                "best, on the right), each strategy is placed at its mean rank, the CD bar "
+                "shows the critical difference, and a thick bar joins strategies whose mean "
+                "ranks are within it (not significantly different). Where Friedman's p is 5% "
+                "or more the test finds no difference at all, and the bars only show how far "
+                "apart mean ranks fall by chance.",
+                art / "critical_difference.png",
+            )
+        ],
+        tables=[Table("Mean rank over objectives", ranks.rename_axis("strategy").reset_index())],
+    )
+
+
+def _bayesmark_section(scores: pd.DataFrame, table: pd.DataFrame) -> Section:
+    """Bayesmark's normalised median score beside the report's own measure."""
+    at = {fraction: point for point, fraction in POINTS.items()}
+    summary = bayesmark.summary(scores).assign(point=lambda f: f["fraction"].map(at))
+    overall = summary.pivot(index="strategy", columns="point", values="score")
+    overall = overall[[p for p in POINTS if p in overall.columns]].map("{:.3g}".format)
+    final = scores[scores["fraction"] == 1.0].merge(
+        table[["objective", "strategy", "median_regret", "regret_kind"]],
+        on=["objective", "strategy"],
+        how="left",
+    )
+    return Section(
+        "Bayesmark's normalised median score",
+        paragraphs=[
+            "Bayesmark's score (uber/bayesmark, experiment_analysis.compute_aggregates) per "
+            "objective: (median over seeds of the best value found - best) / (random(b) - best), "
+            "where best is the lowest value any strategy evaluated and random(b) is random "
+            "search's median at the same budget b, the median of the minimum of b random "
+            "evaluations, estimated from all of random search's evaluations pooled. 0 is the "
+            "best found, 1 is random search at that budget; its summary is the median over "
+            "objectives. The report's own normalised regret differs: it divides by the median "
+            "of a single random evaluation, whatever the budget, and the report measures regret "
+            "against the optimum where one is known. No random search, no score."
+        ],
+        tables=[
+            Table(
+                "Median over objectives (Bayesmark's summary score)",
+                overall.rename_axis(columns=None).reset_index(),
+            ),
+            Table(
+                "Per objective, at the final budget",
+                pd.DataFrame(
+                    {
+                        "objective": final["objective"],
+                        "strategy": final["strategy"],
+                        "seeds": final["seeds"],
+                        "Bayesmark score": final["score"].map(_g),
+                        "report's median": final["median_regret"].map(_g),
+                        "report's measure": final["regret_kind"],
+                    }
+                ),
+            ),
+        ],
+    )
 
 
 def _rank_section(overall: pd.DataFrame, art: Path) -> Section:

@@ -341,6 +341,20 @@ def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
     return curves[curves["budget"] == curves.groupby("objective")["budget"].transform("max")]
 
 
+def at_fraction(curves: pd.DataFrame, fraction: float) -> pd.DataFrame:
+    """The curves' rows, per objective, at the first grid point at or after
+    ``fraction`` of that objective's final budget point (``fraction=1``: the
+    rows of ``final_rows``)."""
+    parts = []
+    for _, rows in curves.groupby("objective", sort=True):
+        grid = np.sort(rows["budget"].unique())
+        point = grid[min(np.searchsorted(grid, fraction * grid[-1] - 1e-9), len(grid) - 1)]
+        parts.append(rows[rows["budget"] == point])
+    if not parts:
+        return curves.iloc[:0]
+    return pd.concat(parts)
+
+
 def median_band(
     values: np.ndarray, *, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
