@@ -123,7 +123,27 @@ def _case(case: Mapping[str, Any]) -> str:
 
 
 def command_output(name: str, text: str | None) -> str:
-    """What ``make <name>`` wrote, as it wrote it (or how to produce it)."""
+    """What ``make <name>`` wrote, as it wrote it (or how to produce it); for
+    ``install-size``, its table cut to the largest wheels and the totals."""
     if text is None:
         return f"(not measured yet: run `make {name}`, then `make publish`)\n"
-    return text
+    return largest_rows(text) if name == "install-size" else text
+
+
+#: Rows of ``make install-size``'s table the README shows (largest wheels first).
+INSTALL_ROWS = 10
+
+
+def largest_rows(text: str) -> str:
+    """``text`` with its Markdown table cut to the first ``INSTALL_ROWS`` rows,
+    a row saying how many were left out, and the table's last (totals) row."""
+    lines = text.splitlines()
+    rows = [i for i, line in enumerate(lines) if line.startswith("| ")]
+    body = rows[2:-1]
+    if len(body) <= INSTALL_ROWS:
+        return text
+    kept, dropped = body[:INSTALL_ROWS], body[INSTALL_ROWS:]
+    columns = lines[rows[0]].count("|") - 1
+    gap = "| " + " | ".join([f"... {len(dropped)} smaller wheels"] + [""] * (columns - 1)) + " |"
+    out = lines[: rows[0] + 2] + [lines[i] for i in kept] + [gap] + lines[rows[-1] :]
+    return "\n".join(out) + "\n"

@@ -204,8 +204,8 @@ def after_case(
         )
     note = (
         f"the CPU index {cpu_index} is unreachable ({reason}): torch's CPU wheel is sized from "
-        f"the local file {wheel} (the same file that index serves), its dependencies "
-        "resolved against PyPI."
+        f"the local file {wheel} (a local copy of the CPU wheel; its size on that index "
+        "could not be checked from here), its dependencies resolved against PyPI."
     )
     return measure("after", [project, str(wheel)], [PYPI_INDEX], note)
 

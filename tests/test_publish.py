@@ -172,3 +172,18 @@ def test_publish_from_stored_runs_then_check(tmp_path):
 def test_publish_without_results_says_what_to_run(tmp_path, caplog):
     assert main(["publish", "--results", str(tmp_path), "--readme", str(tmp_path / "R.md")]) == 2
     assert "run `make bench`" in caplog.text
+
+
+def test_the_install_size_block_keeps_the_largest_wheels_and_the_totals():
+    from bench.publish_text import INSTALL_ROWS, command_output
+
+    rows = [f"| p{i} | 1 | `p{i}.whl` | {100 - i} | - |  |" for i in range(INSTALL_ROWS + 3)]
+    table = ["| package | version | before: wheel | MB | after: wheel | MB |", "| --- " * 6 + "|"]
+    total = "| **total** | | 13 wheels | **x** | 0 wheels | **0** |"
+    text = "\n".join(["intro", "", *table, *rows, total, "", "Before: x."]) + "\n"
+    shown = command_output("install-size", text).splitlines()
+    assert shown[:4] == ["intro", "", *table]
+    assert shown[4 : 4 + INSTALL_ROWS] == rows[:INSTALL_ROWS]
+    assert shown[4 + INSTALL_ROWS].startswith("| ... 3 smaller wheels |")
+    assert shown[-3:] == [total, "", "Before: x."]
+    assert command_output("tamper", text) == text
