@@ -8,7 +8,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick lessons publish report test lint mutate tamper tabulate surrogate-fidelity perf-loop perf-wrappers perf-objectives perf-scale perf-simulator simulation-check guides install-size lock clean
+.PHONY: setup bench quick lessons publish report test lint mutate tamper tabulate surrogate-fidelity perf-loop perf-wrappers perf-objectives perf-scale perf-simulator simulation-check guides install-size compare-check regress lock clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/install_torch.py
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,9 @@ simulation-check: $(STAMP)  ## the simulation against reality: real two-process 
 
 install-size: $(STAMP)  ## what a fresh Linux x86_64 machine downloads for .[gp], package by package: torch from PyPI alone (CUDA) vs torch's CPU build (~1 min; needs PyPI); writes results/published/install-size.md
 	$(BIN)/python scripts/install_size.py --out results/published/install-size.md
+
+compare-check: $(STAMP)  ## bench compare on a planted tpe regression (share of 10 synthetic functions flagged worse) and its false-positive rate over 20 null comparisons (~10 min); writes results/published/compare-check.md
+	$(BIN)/python scripts/compare_check.py --out results/published/compare-check.md
 
 guides:  ## follow the README's plugin guides verbatim in a fresh clone of HEAD, timing each (~3 min)
 	scripts/follow_guides.sh

@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     _other_parsers(sub)
     _objective_parsers(sub)
     _tabulate_parser(sub)
+    _compare_parser(sub)
     return parser
 
 
@@ -240,6 +241,107 @@ def _tabulate_parser(sub: Any) -> None:
         p_tab, "blocks computed at once, each in a worker process (default: one per core)"
     )
     p_tab.set_defaults(command=cmd_tabulate)
+
+
+COMPARE_EPILOG = """\
+Runs are paired by objective and seed. Each cell (objective x checkpoint, and
+strategy when two folders share several) gets a two-sided Wilcoxon signed-rank
+test of B against A on regret (on the incumbent's value where no optimum is
+known), Holm-corrected over all cells at alpha 0.05, and a verdict: B better,
+worse or same.
+
+exit status:
+  0  compared, and the --fail-on condition is not met
+  1  --fail-on worse: some cell is worse; --fail-on any: some cell is worse or better
+  2  cannot compare: a missing folder, an unknown strategy, or runs that are not
+     comparable (another objective signature, optimum or space, budget, timeout,
+     seed set or set of objectives: the message names each difference)
+
+examples:
+  python -m bench compare results-main/default results/default --fail-on worse
+  python -m bench compare results/quick --strategies tpe,tpe[n_startup_trials=5]
+"""
+
+
+def _compare_parser(sub: Any) -> None:
+    p_cmp = sub.add_parser(
+        "compare",
+        help="B against A from stored runs: paired tests at budget checkpoints (a CI verdict)",
+        description="Compare stored runs of B against A: two results folders of the same "
+        "suite, or two strategies inside one folder. Writes a Markdown table fit for a "
+        "pull-request comment (OUT/compare.md, also printed) and a figure (OUT/compare.png).",
+        epilog=COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_cmp.add_argument(
+        "a", metavar="A", help="the baseline's results folder (results/<suite>) or suite name"
+    )
+    p_cmp.add_argument(
+        "b",
+        metavar="B",
+        nargs="?",
+        help="the results folder judged against A (omit it to compare two strategies of A)",
+    )
+    p_cmp.add_argument(
+        "--strategies",
+        type=split_list,
+        help="A_STRATEGY,B_STRATEGY: A's strategy against B's (with one folder: both in A); "
+        "one name: that strategy in both folders (default: every strategy both folders hold)",
+    )
+    p_cmp.add_argument(
+        "--checkpoints",
+        type=parse_fractions,
+        help="budget checkpoints as fractions of the budget, comma-separated "
+        "(default: 0.1,0.25,0.5,1)",
+    )
+    p_cmp.add_argument(
+        "--fail-on",
+        choices=("worse", "any", "never"),
+        default="never",
+        help="exit 1 when some cell is worse (worse), or differs either way (any); "
+        "never: exit 0 whatever the verdicts (default)",
+    )
+    p_cmp.add_argument(
+        "--out",
+        type=Path,
+        help="folder for compare.md and compare.png (default: B/compare, or A/compare "
+        "with one folder)",
+    )
+    p_cmp.set_defaults(command=cmd_compare)
+
+
+def parse_fractions(text: str) -> list[float]:
+    """``--checkpoints 0.1,0.25,0.5,1``: fractions in (0, 1]."""
+    try:
+        fractions = [float(part) for part in split_list(text)]
+    except ValueError:
+        fractions = []
+    if not fractions or any(not 0 < f <= 1 for f in fractions):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated fractions of the budget in (0, 1] such as "
+            f"0.1,0.25,0.5,1, got {text!r}"
+        )
+    return fractions
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from bench.compare import CHECKPOINTS, CompareError, compare_folders, exit_status
+    from bench.compare_output import markdown, write
+
+    a = report_folder(args.a, DEFAULT_RESULTS)
+    b = None if args.b is None else report_folder(args.b, DEFAULT_RESULTS)
+    try:
+        comparison = compare_folders(
+            a, b, strategies=args.strategies, checkpoints=args.checkpoints or CHECKPOINTS
+        )
+    except CompareError as exc:
+        log.error("error: %s", exc)
+        return EXIT_USAGE
+    sys.stdout.write(markdown(comparison))
+    out = args.out or (b or a) / "compare"
+    written = write(comparison, out)
+    log.info("wrote %s", ", ".join(str(path) for path in written))
+    return exit_status(comparison, args.fail_on)
 
 
 def cmd_tabulate(args: argparse.Namespace) -> int:
