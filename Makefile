@@ -87,6 +87,13 @@ install-size: $(STAMP)  ## what a fresh Linux x86_64 machine downloads for .[gp]
 compare-check: $(STAMP)  ## bench compare on a planted tpe regression (share of 10 synthetic functions flagged worse) and its false-positive rate over 20 null comparisons (~10 min); writes results/published/compare-check.md
 	$(BIN)/python scripts/compare_check.py --out results/published/compare-check.md
 
+LIB ?= optuna
+A ?= 4.9.0
+B ?= 5.0.0
+REGRESS_SUITE ?= quick
+regress: $(STAMP)  ## REGRESS_SUITE (quick) with LIB==A and LIB==B in two venvs (.venv-regress/), then bench compare B against A (--fail-on worse); e.g. make regress LIB=optuna A=4.9.0 B=5.0.0
+	PYTHON=$(PYTHON) scripts/regress.sh $(LIB) $(A) $(B) $(REGRESS_SUITE) results/regress $(if $(JOBS),--jobs $(JOBS),)
+
 guides:  ## follow the README's plugin guides verbatim in a fresh clone of HEAD, timing each (~3 min)
 	scripts/follow_guides.sh
 

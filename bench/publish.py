@@ -163,8 +163,8 @@ def collect(results: Path) -> dict[str, Any]:
 
 #: The harness checks whose output the README shows: ``make mutate``,
 #: ``make tamper``, ``make surrogate-fidelity``, ``make simulation-check``,
-#: ``make perf-simulator`` and ``make install-size`` write it to
-#: ``results/published/<name>.md``.
+#: ``make perf-simulator``, ``make install-size`` and ``make compare-check``
+#: write it to ``results/published/<name>.md``.
 HARNESS = (
     "mutate",
     "tamper",
@@ -172,6 +172,7 @@ HARNESS = (
     "simulation-check",
     "perf-simulator",
     "install-size",
+    "compare-check",
 )
 
 

@@ -124,10 +124,15 @@ def _case(case: Mapping[str, Any]) -> str:
 
 def command_output(name: str, text: str | None) -> str:
     """What ``make <name>`` wrote, as it wrote it (or how to produce it); for
-    ``install-size``, its table cut to the largest wheels and the totals."""
+    ``install-size``, its table cut to the largest wheels and the totals; for
+    ``compare-check``, its summary without the cell-by-cell tables."""
     if text is None:
         return f"(not measured yet: run `make {name}`, then `make publish`)\n"
-    return largest_rows(text) if name == "install-size" else text
+    if name == "install-size":
+        return largest_rows(text)
+    if name == "compare-check":
+        return text.split("\n### ", 1)[0].rstrip("\n") + "\n"
+    return text
 
 
 #: Rows of ``make install-size``'s table the README shows (largest wheels first).

@@ -91,7 +91,7 @@ def share(count: int, total: int) -> str:
 
 
 def power_section(comparison: Comparison) -> list[str]:
-    lines = ["## Power: tpe-regressed against tpe", ""]
+    lines = ["**Power: tpe-regressed against tpe**", ""]
     for fraction in CHECKPOINTS:
         cells = [c for c in comparison.cells if c.fraction == fraction]
         worse = sum(c.verdict == "worse" for c in cells)
@@ -109,7 +109,7 @@ def null_section(comparisons: list[Comparison]) -> list[str]:
     any_worse = sum(comparison.count("worse") > 0 for comparison in comparisons)
     smallest = [min(c.p_holm for c in comparison.cells) for comparison in comparisons]
     return [
-        "## False positives: tpe-reseeded against tpe on fresh seeds",
+        "**False positives: tpe-reseeded against tpe on fresh seeds**",
         "",
         f"- cells flagged worse or better: {share(flagged, len(cells))}",
         f"- comparisons with a flagged cell: {share(any_flag, len(comparisons))}",
@@ -139,7 +139,7 @@ def main() -> None:
     total = time.monotonic() - t0
     text = "\n".join(
         [
-            "# bench compare: a planted regression and the false-positive rate",
+            "**bench compare: a planted regression and the false-positive rate**",
             "",
             f"{len(OBJECTIVES)} synthetic objectives ({', '.join(OBJECTIVES)}), budget "
             f"{args.budget:g}, {args.seeds} paired seeds per comparison, checkpoints "

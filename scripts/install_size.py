@@ -247,7 +247,7 @@ def document(before: Case, after: Case, extras: str) -> str:
     ratio = before.total / after.total
     return "\n".join(
         [
-            f"# What a fresh Linux x86_64 machine downloads for `.[{extras}]`",
+            f"**What a fresh Linux x86_64 machine downloads for `.[{extras}]`**",
             "",
             f"Resolved by pip {before.pip} with its configuration ignored (`--isolated`, "
             "`PIP_CONFIG_FILE` on the null device, no `PIP_*` variables: no local wheel "
