@@ -1,4 +1,6 @@
-# tunebench: every target installs what it needs into .venv first.
+# tunebench: every target installs what it needs into .venv first. setuptools warns on
+# every editable install that folders named like the package shadow it: here they are
+# the package, so that warning is silenced (PYTHONWARNINGS) and the install stays quiet.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt scripts/install_torch.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python scripts/install_torch.py
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[gp,dev]'
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[gp,dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv with the pinned stack

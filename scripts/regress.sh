@@ -28,7 +28,8 @@ for version in "$version_a" "$version_b"; do
         $python -m venv "$venv"
         "$venv/bin/python" -m pip install --quiet --upgrade pip
         "$venv/bin/python" scripts/install_torch.py
-        "$venv/bin/python" -m pip install --quiet -c "$pinned" -e '.[gp]' "$lib==$version"
+        PYTHONWARNINGS='ignore:Editable installation' \
+            "$venv/bin/python" -m pip install --quiet -c "$pinned" -e '.[gp]' "$lib==$version"
     fi
     echo "== $suite with $lib $version -> $results/$lib-$version/$suite"
     "$venv/bin/python" -m bench run "$suite" --results "$results/$lib-$version" "$@"
