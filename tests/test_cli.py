@@ -158,7 +158,8 @@ def test_report_writes_figures_and_a_summary_from_stored_runs(tmp_path, suite):
     markdown = (report / "report.md").read_text()
     assert "![Best found against budget](figures/best_vs_budget.png)" in markdown
     assert "forrester-1of2 (budget 9, 2 seeds)" in markdown
-    assert (report / "index.html").read_text().count("data:image/png;base64,") == 5
+    # best vs budget, vs wall time, rank, final regret, overhead, data profile, CD diagrams
+    assert (report / "index.html").read_text().count("data:image/png;base64,") == 7
 
 
 def test_report_without_runs_says_what_to_do(tmp_path, caplog):

@@ -78,6 +78,8 @@ def test_every_figure_loads_and_every_table_is_present(page, browser):
         "Final regret per seed",
         "Validation and test error of the final incumbents",
         "Optimizer time per trial",
+        "Fraction of targets reached against budget (data profile)",
+        "Critical-difference diagrams of mean ranks",
     }
     assert all(complete and width > 0 for _, complete, width in images), images
 
