@@ -86,7 +86,7 @@ simulation-check: $(STAMP)  ## the simulation against reality: real two-process 
 install-size: $(STAMP)  ## what a fresh Linux x86_64 machine downloads for .[gp], package by package: torch from PyPI alone (CUDA) vs torch's CPU build (~1 min; needs PyPI); writes results/published/install-size.md
 	$(BIN)/python scripts/install_size.py --out results/published/install-size.md
 
-compare-check: $(STAMP)  ## bench compare on a planted tpe regression (share of 10 synthetic functions flagged worse) and its false-positive rate over 20 null comparisons (~10 min); writes results/published/compare-check.md
+compare-check: $(STAMP)  ## bench compare on a planted tpe regression (share of 10 synthetic functions flagged worse) and its false-positive rate over 20 null comparisons (~5 min); writes results/published/compare-check.md
 	$(BIN)/python scripts/compare_check.py --out results/published/compare-check.md
 
 LIB ?= optuna
