@@ -189,9 +189,12 @@ def compare(
     sides = [(Side(a.only(sa), sa), Side(b.only(sb), sb)) for sa, sb in pairs]
     problems = dict.fromkeys(line for pair in sides for line in differences(*pair))
     if problems:
+        notes = dict.fromkeys((*a.notes, *b.notes))
         raise Incomparable(
             f"cannot compare B ({b.folder}) against A ({a.folder}), their runs are not "
-            "comparable:\n" + "\n".join(f"  - {line}" for line in problems)
+            "comparable:\n"
+            + "\n".join(f"  - {line}" for line in problems)
+            + "".join(f"\n  note: {note}" for note in notes)
         )
     cells: list[Cell] = []
     notes: list[str] = [*a.notes, *(b.notes if b is not a else ())]

@@ -381,3 +381,14 @@ def test_read_prefers_the_suites_spec_of_a_run_stored_with_several(stored):
     assert {spec["budget"] for spec in runs.specs.values()} == {8.0}
     assert runs.runs.groupby(["strategy", "seed"])["cum_cost"].max().eq(8.0).all()
     assert any("2 run(s)" in note and "several stored specs" in note for note in runs.notes)
+
+
+def test_a_damaged_run_file_is_named_when_its_seed_is_missing(stored, tmp_path, caplog):
+    copy = tmp_path / "copy"
+    shutil.copytree(stored, copy)
+    damaged = next((copy / "runs" / "branin" / "random").glob("seed=3-*.parquet"))
+    damaged.write_bytes(damaged.read_bytes()[:500])
+    status = main(["compare", str(stored), str(copy), "--out", str(tmp_path / "o")])
+    assert status == 2
+    assert "objective branin, random: seeds differ: seed 3 in A only" in caplog.text
+    assert f"note: damaged, not used: runs/branin/random/{damaged.name}" in caplog.text
