@@ -120,13 +120,14 @@ class Progress:
         if math.isfinite(seconds):
             self.finished[kind].append(seconds)
         self._last = now
-        eta = str(estimate(self.finished, self.left, self.parallel))
         if self._bar is not None:
+            eta = estimate(self.finished, self.left, self.parallel)
             self._bar.set_postfix_str(
                 f"{self.failed_trials} failed trials, {self.errored} errored, {eta}", refresh=False
             )
             self._bar.update(1)
         elif self.done % self._every == 0 or self.done == self.total:
+            eta = estimate(self.finished, self.left, self.parallel)
             failures = (
                 f" ({self.failed_trials} failed trials, {self.errored} errored runs)"
                 if self.unit == "run"

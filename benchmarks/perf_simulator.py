@@ -72,13 +72,14 @@ def bare_run(strategy: str, workers: int, seed: int, budget: float) -> dict[str,
                 except Exhausted:
                     asking = False
                     break
-                tock = time.perf_counter()
+                t_ask = time.perf_counter() - tick
                 cost = objective.cost(suggestion.fidelity)
                 if not spent.affords(cost, pending):
                     asking = False
                     break
+                tick = time.perf_counter()
                 value = objective.evaluate(suggestion.config, suggestion.fidelity, seed=seed).value
-                own += time.perf_counter() - tock + tock - tick
+                own += t_ask + time.perf_counter() - tick
                 end = now + objective.duration(suggestion.config, suggestion.fidelity, None)
                 heapq.heappush(running, (end, trials, suggestion, value, cost))
                 pending += cost

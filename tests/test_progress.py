@@ -4,6 +4,7 @@ are said to be unknown."""
 
 import logging
 import math
+import re
 from collections import Counter
 
 from bench.progress import Estimate, Progress, estimate
@@ -48,27 +49,26 @@ def test_the_logged_eta_follows_the_kinds_left(caplog):
     assert progress.finished["gp"] == [300.0]
 
 
-def test_a_suite_tells_the_progress_each_runs_kind(tmp_path, caplog):
+def progress_lines(tmp_path, caplog, strategies: str, seeds: int) -> list[str]:
+    """The progress lines a suite of ``strategies`` on branin logs, one per run."""
     suite = tmp_path / "kinds.toml"
     suite.write_text(
-        'strategies = ["random", "tpe"]\nobjectives = ["branin"]\nseeds = 2\nbudget = 5\n'
+        f'strategies = {strategies}\nobjectives = ["branin"]\nseeds = {seeds}\nbudget = 4\n'
     )
     caplog.set_level(logging.INFO, logger="bench")
     run_suite(suite, tmp_path / "results", in_process=True, progress=False)
-    lines = [r.getMessage() for r in caplog.records if "4/4 runs" in r.getMessage()]
-    assert lines and lines[-1].endswith("ETA 0s"), lines
+    return [r.getMessage() for r in caplog.records if re.match(r"\d+/\d+ runs", r.getMessage())]
+
+
+def test_a_suite_tells_the_progress_each_runs_kind(tmp_path, caplog):
+    lines = progress_lines(tmp_path, caplog, '["random", "tpe"]', 2)
+    assert lines[-1].startswith("4/4 runs") and lines[-1].endswith("ETA 0s"), lines
 
 
 def test_runs_go_in_rounds_so_every_kind_is_timed_early(tmp_path, caplog):
     """Seeds of one kind are not run back to back: after the first run of each
     kind, the ETA is known (plan order would leave it unknown until the last
     kind starts)."""
-    suite = tmp_path / "rounds.toml"
-    suite.write_text(
-        'strategies = ["random", "grid"]\nobjectives = ["branin"]\nseeds = 3\nbudget = 4\n'
-    )
-    caplog.set_level(logging.INFO, logger="bench")
-    run_suite(suite, tmp_path / "results", in_process=True, progress=False)
-    lines = [r.getMessage() for r in caplog.records if "/6 runs (" in r.getMessage()]
+    lines = progress_lines(tmp_path, caplog, '["random", "grid"]', 3)
     assert lines[0].startswith("1/6 runs") and "1 kind with no finished run" in lines[0], lines
     assert lines[1].startswith("2/6 runs") and "ETA not known" not in lines[1], lines

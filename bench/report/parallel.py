@@ -123,10 +123,10 @@ def random_targets(
     """(objective, quantile, target): per objective, each ``quantile`` over
     seeds of one-worker random search's final incumbents (the value searchers
     see, as lesson 4 reads its targets). No one-worker random run: no row."""
+    one_worker = runs["workers"].fillna(1) == 1
     finals = {
         key: rows["best"].iloc[-1]
-        for key, rows in run_frames(runs).items()
-        if key[1] == BASELINE and key[2] == 1
+        for key, rows in run_frames(runs[(runs["strategy"] == BASELINE) & one_worker]).items()
     }
     rows = []
     for objective in sorted({key[0] for key in finals}):
