@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-import time
 import traceback
+from time import perf_counter
 from typing import Literal
 
 from bench.budget import Budget
@@ -76,7 +76,9 @@ def run(
     stated cost is invalid; a valid stated cost that differs from the planned
     one is charged as stated and the first such trial is noted in
     ``trace.meta["cost_mismatch"]``. The strategy's constructor time (seconds)
-    is ``trace.meta["t_init"]``. ``KeyboardInterrupt`` propagates. The run stops
+    is ``trace.meta["t_init"]``, the time its release took (its library's study
+    freed) ``trace.meta["t_close"]``; a suggestion is released within its tell's
+    time. ``KeyboardInterrupt`` propagates. The run stops
     when the budget is spent, when the next suggestion costs more than what is
     left, or when the strategy raises ``Exhausted``. A strategy that raises, or
     suggests a configuration or fidelity that is not valid (``StrategyError``),
@@ -90,19 +92,22 @@ def run(
     budget = Budget(budget) if not isinstance(budget, Budget) else budget.fresh()
     trace = Trace(suite, str(o_variant), str(s_variant), seed, obj.space, workers=workers)
     trace.meta.update(optimum=obj.optimum, budget=budget.evaluations)
-    started = time.perf_counter()
+    started = perf_counter()
     try:
         searcher = s_class(
             obj.space, seed=seed, budget=budget, fidelity=obj.fidelity, **dict(s_variant.options)
         )
-        trace.meta["t_init"] = time.perf_counter() - started
+        trace.meta["t_init"] = perf_counter() - started
         _drive(searcher, obj, seed, budget, trace, timeout, workers, overhead, clock)
         trace.meta["initial_design"] = searcher.initial_design
     except Exception:
         if on_error == "raise":
             raise
         trace.error = traceback.format_exc()
-    trace.meta["wall"] = time.perf_counter() - started
+    closing = perf_counter()
+    searcher = None
+    trace.meta["t_close"] = perf_counter() - closing
+    trace.meta["wall"] = perf_counter() - started
     return trace
 
 
@@ -143,12 +148,13 @@ def _drive(
         else ProcessWorkers(workers, objective, seed, timeout)
     )
     incumbent = _Incumbent(objective.fidelity)
-    now, asked, asking = 0.0, 0, True
+    awaiting: dict[int, Suggestion] = {}
+    now, asked, asking, on_clock = 0.0, 0, True, overhead == "measured"
     try:
         while True:
             while asking and pool.free and not budget.exhausted_with(pool.pending):
                 try:
-                    step = _ask(searcher, objective, budget, pool.pending, asked)
+                    step = _ask(searcher, objective, budget, pool.pending, asked, awaiting)
                 except Wait:
                     if not pool.running:
                         raise StrategyError(
@@ -165,8 +171,11 @@ def _drive(
                 break
             job = pool.finish()
             now = max(now, job.end)
-            now += _tell(searcher, job, trace, budget, incumbent, overhead == "measured")
+            now += _tell(
+                searcher, job, awaiting.pop(job.asked.asked), trace, budget, incumbent, on_clock
+            )
     finally:
+        incumbent.write(trace)
         pool.close()
     trace.meta["clock"] = pool.clock
 
@@ -174,74 +183,121 @@ def _drive(
 def _tell(
     searcher: Strategy,
     job: Job,
+    suggestion: Suggestion,
     trace: Trace,
     budget: Budget,
     incumbent: _Incumbent,
     on_clock: bool,
 ) -> float:
-    """Tell ``job``'s result, charge it and record its row; the seconds the tell
-    took if they count on the clock, else 0."""
-    started = time.perf_counter()
+    """Tell ``job``'s result for ``suggestion``, charge it and record its row; the
+    seconds the tell took if they count on the clock, else 0. The tell's time
+    includes releasing ``suggestion`` (a library's trial object), the
+    strategy's own cost, once the caller holds no reference to it."""
+    started = perf_counter()
     value = job.outcome.value if job.outcome.status == "ok" else None
-    searcher.tell(job.asked.suggestion, value)
-    t_tell = time.perf_counter() - started
+    searcher.tell(suggestion, value)
+    del suggestion
+    t_tell = perf_counter() - started
     cum_cost = budget.spend(job.outcome.cost)
     incumbent.record(trace, job, cum_cost, t_tell)
     return t_tell if on_clock else 0.0
 
 
 def _ask(
-    searcher: Strategy, objective: Objective, budget: Budget, pending: float, asked: int
+    searcher: Strategy,
+    objective: Objective,
+    budget: Budget,
+    pending: float,
+    asked: int,
+    awaiting: dict[int, Suggestion],
 ) -> Asked | None:
-    """The next suggestion, normalised, or None if the strategy is exhausted or
-    the suggestion does not fit the budget net of ``pending``. ``Wait`` propagates."""
-    started = time.perf_counter()
+    """The next suggestion, normalised (the suggestion itself goes to
+    ``awaiting`` under ``asked``, until it is told), or None if the strategy is
+    exhausted or the suggestion does not fit the budget net of ``pending``.
+    ``Wait`` propagates."""
+    started = perf_counter()
     try:
         suggestion = searcher.ask()
     except Exhausted:
         return None
-    t_ask = time.perf_counter() - started
+    t_ask = perf_counter() - started
     config, level = _normalise_suggestion(searcher, suggestion, objective, asked)
     planned = objective.cost(level)
     if not budget.affords(planned, pending):
         return None
-    return Asked(asked, suggestion, config, level, planned, t_ask)
+    awaiting[asked] = suggestion
+    return Asked(asked, config, level, planned, t_ask)
 
 
 class _Incumbent:
-    """The best full-fidelity value told so far and its test value; writes rows."""
+    """The best full-fidelity value told so far and its test value; keeps the
+    rows of a run, one tuple per trial, until ``write`` adds them to its empty
+    trace (one
+    tuple per trial rather than fifteen appends: the simulated clock's overhead
+    per trial is a goal of its own, see ``make perf-simulator``)."""
 
     def __init__(self, fidelity: Fidelity | None):
         self.full = fidelity.high if fidelity is not None else math.nan
         self.best = math.inf
         self.test = math.nan
+        self.rows: list[tuple[object, ...]] = []
 
     def record(self, trace: Trace, job: Job, cum_cost: float, t_tell: float) -> None:
+        """Note ``job``'s row (its errors and a cost mismatch go to ``trace`` now)."""
         asked, outcome = job.asked, job.outcome
-        trial, level, extras, planned = len(trace), asked.level, outcome.extras, asked.planned
+        trial, level, planned = len(self.rows), asked.level, asked.planned
         if outcome.reason is not None:
             trace.errors[trial] = outcome.reason
-        if outcome.status == "ok" and not math.isclose(outcome.cost, planned, rel_tol=1e-9):
+        ok = outcome.status == "ok"
+        if ok and outcome.cost != planned and not math.isclose(outcome.cost, planned, rel_tol=1e-9):
             trace.meta.setdefault("cost_mismatch", _cost_mismatch(trial, level, outcome, planned))
-        at_full = level is None or level == self.full
-        if outcome.status == "ok" and at_full and outcome.value < self.best:
+        if ok and (level is None or level == self.full) and outcome.value < self.best:
             self.best = outcome.value
+            extras = outcome.extras
             self.test = float(extras.get("test", math.nan)) if extras else math.nan
-        trace.configs.append(asked.config)
-        trace.fidelity.append(self.full if level is None else float(level))
-        trace.cost.append(outcome.cost)
-        trace.cum_cost.append(cum_cost)
-        trace.value.append(outcome.value)
-        trace.status.append(outcome.status)
-        trace.best.append(self.best if self.best < math.inf else math.nan)
-        trace.incumbent_test.append(self.test)
-        trace.t_ask.append(asked.t_ask)
-        trace.t_eval.append(job.t_eval)
-        trace.t_tell.append(t_tell)
-        trace.worker.append(job.worker)
-        trace.asked.append(asked.asked)
-        trace.t_start.append(job.start)
-        trace.t_end.append(job.end)
+        self.rows.append(
+            (
+                asked.config,
+                self.full if level is None else float(level),
+                outcome.cost,
+                cum_cost,
+                outcome.value,
+                outcome.status,
+                self.best if self.best < math.inf else math.nan,
+                self.test,
+                asked.t_ask,
+                job.t_eval,
+                t_tell,
+                job.worker,
+                asked.asked,
+                job.start,
+                job.end,
+            )
+        )
+
+    def write(self, trace: Trace) -> None:
+        """Add the run's rows to ``trace``'s columns, in order (once, when the run ends)."""
+        if not self.rows:
+            return
+        columns = (
+            trace.configs,
+            trace.fidelity,
+            trace.cost,
+            trace.cum_cost,
+            trace.value,
+            trace.status,
+            trace.best,
+            trace.incumbent_test,
+            trace.t_ask,
+            trace.t_eval,
+            trace.t_tell,
+            trace.worker,
+            trace.asked,
+            trace.t_start,
+            trace.t_end,
+        )
+        for column, values in zip(columns, zip(*self.rows, strict=True), strict=True):
+            column.extend(values)
 
 
 def _normalise_suggestion(

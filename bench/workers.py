@@ -8,29 +8,28 @@ import math
 import multiprocessing
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bench.evaluation import Outcome, duration_of, evaluate
 from bench.objective import Objective
 from bench.space import Config
-from bench.strategy import Suggestion
 
 
-@dataclass(frozen=True)
-class Asked:
-    """A suggestion the loop asked for (``asked``-th, from 0), normalised and
-    affordable, with its planned cost and the seconds ``ask`` took."""
+class Asked(NamedTuple):
+    """What the loop keeps of a suggestion it asked for (``asked``-th, from 0):
+    its configuration normalised, its fidelity level, its planned cost (it was
+    affordable) and the seconds ``ask`` took. (Tuples, not
+    dataclasses: one of each is built per trial, and the simulated clock's
+    overhead per trial is a goal of its own, see ``make perf-simulator``.)"""
 
     asked: int
-    suggestion: Suggestion
     config: Config
     level: float | None
     planned: float
     t_ask: float
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """An evaluation of ``asked`` on ``worker`` from ``start`` to ``end`` (seconds on
     the run's clock), its outcome, and the evaluation's wall time ``t_eval``."""
 
@@ -56,16 +55,14 @@ class SimulatedWorkers:
         self.free = list(range(count))
         self.running: list[tuple[float, int, Job]] = []
         self.sources: set[str] = set()
+        self._planned: list[float] = []
+        #: The planned cost of the running jobs.
+        self.pending = 0.0
 
     @property
     def clock(self) -> str:
         """Where the durations came from: "declared" (or recorded), "measured", or "mixed"."""
         return "mixed" if len(self.sources) > 1 else next(iter(self.sources), "declared")
-
-    @property
-    def pending(self) -> float:
-        """The planned cost of the running jobs."""
-        return math.fsum(job.asked.planned for _, _, job in self.running)
 
     def start(self, asked: Asked, now: float) -> float:
         """Evaluate ``asked`` on the first free worker; the driver's time after it."""
@@ -77,13 +74,17 @@ class SimulatedWorkers:
         start = now + (asked.t_ask if self.measured_overhead else 0.0)
         end = start + (t_eval if duration is None else duration)
         job = Job(asked, heapq.heappop(self.free), start, end, outcome, t_eval)
-        heapq.heappush(self.running, (job.end, asked.asked, job))
+        heapq.heappush(self.running, (end, asked.asked, job))
+        self._planned.append(asked.planned)
+        self.pending = math.fsum(self._planned)
         return start
 
     def finish(self) -> Job:
         """The running job that ends first, its worker freed."""
         _, _, job = heapq.heappop(self.running)
         heapq.heappush(self.free, job.worker)
+        self._planned.remove(job.asked.planned)
+        self.pending = math.fsum(self._planned)
         return job
 
     def close(self) -> None:

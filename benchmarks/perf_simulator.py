@@ -9,10 +9,12 @@ one simulated second per full evaluation), timed on every core. Then, in one
 process, each run again beside a bare reference loop (a heap of W simulated
 workers, the same asks, evaluations and tells, no records, no checks), the two
 interleaved so that the machine's noise hits both. Overhead per trial = (run
-wall time - constructor - sum of ask, evaluate and tell times) / trials, the
-median over a cell's runs, for tunebench and for the bare loop; their difference
-is what tunebench's bookkeeping (copies, checks, the trace) costs beyond the
-least a simulator must do. Goal: tunebench's overhead <= 0.02 ms per trial.
+wall time - the strategy's construction and release - sum of ask, evaluate and
+tell times) / trials, the median over a cell's runs, for tunebench and for the
+bare loop; their difference is what tunebench's bookkeeping (copies, checks,
+the trace) costs beyond the least a simulator must do. In both, a tell's time
+includes releasing its suggestion (a library's trial object), as the
+strategy's own. Goal: tunebench's overhead <= 0.02 ms per trial.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def timed_run(strategy: str, workers: int, seed: int, budget: float) -> dict[str
         started = time.perf_counter()
         trace = run(strategy, "branin-mf", seed, budget, workers=workers)
         wall = time.perf_counter() - started
-    own = sum(trace.t_ask) + sum(trace.t_tell) + sum(trace.t_eval) + trace.meta["t_init"]
+    strategy = trace.meta["t_init"] + trace.meta["t_close"]
+    own = sum(trace.t_ask) + sum(trace.t_tell) + sum(trace.t_eval) + strategy
     return {
         "strategy": strategy,
         "workers": workers,
@@ -90,6 +93,7 @@ def bare_run(strategy: str, workers: int, seed: int, budget: float) -> dict[str,
             pending -= cost
             tick = time.perf_counter()
             searcher.tell(suggestion, value)
+            del suggestion
             own += time.perf_counter() - tick
             spent.spend(cost)
         wall = time.perf_counter() - started

@@ -170,6 +170,35 @@ def test_the_strategy_constructor_is_timed():
     assert 0 <= run(Scripted, Quadratic(), 0, 2).meta["t_init"] < 0.02
 
 
+class _SlowRelease:
+    """Takes 0.02 s to be freed, like a library's trial or study object."""
+
+    def __del__(self):
+        time.sleep(0.02)
+
+
+def test_releasing_the_strategy_and_its_suggestions_is_the_strategys_time():
+    class Heavy(Strategy):
+        name = "heavy"
+        parallel = True
+
+        def __init__(self, space, *, seed, budget, fidelity=None):
+            super().__init__(space, seed=seed, budget=budget, fidelity=fidelity)
+            self.study = _SlowRelease()
+
+        def ask(self):
+            return self.suggest({"x": 0.5}, token=_SlowRelease())
+
+        def tell(self, suggestion, value):
+            pass
+
+    for workers in (1, 3):
+        trace = run(Heavy, Quadratic(), 0, 3, workers=workers)
+        assert min(trace.t_tell) >= 0.02
+        assert trace.meta["t_close"] >= 0.02
+    assert 0 <= run(Scripted, Quadratic(), 0, 2).meta["t_close"] < 0.02
+
+
 def test_a_suggestion_outside_the_space_is_refused_with_the_value():
     class OutOfBounds(Scripted):
         name = "out-of-bounds"
