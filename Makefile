@@ -10,7 +10,7 @@ SUITE ?= default
 JOBS ?=
 RUN_FLAGS := --results $(RESULTS) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: setup bench quick lessons publish report test lint mutate tamper tabulate surrogate-fidelity perf-loop perf-wrappers perf-objectives perf-scale perf-simulator simulation-check guides install-size compare-check regress lock clean
+.PHONY: setup bench quick lessons publish report test lint mutate tamper tabulate surrogate-fidelity perf-loop perf-wrappers perf-objectives perf-scale perf-simulator simulation-check fresh-clone guides install-size compare-check regress lock clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/install_torch.py
 	$(PYTHON) -m venv $(VENV)
@@ -65,17 +65,20 @@ surrogate-fidelity: $(STAMP)  ## how faithful the surrogate MLPs are: held-out r
 	$(BIN)/python -m bench run surrogate-check $(RUN_FLAGS)
 	$(BIN)/python scripts/surrogate_fidelity.py --results $(RESULTS) --out results/published/surrogate-fidelity.md
 
-perf-loop: $(STAMP)  ## the loop's overhead and random search's cost per trial vs a bare numpy loop
-	$(BIN)/python benchmarks/perf_loop.py
+perf-loop: $(STAMP)  ## the loop's overhead and random search's cost per trial vs a bare numpy loop; writes results/published/perf-loop.md
+	$(BIN)/python benchmarks/perf_loop.py --out results/published/perf-loop.md
 
-perf-wrappers: $(STAMP)  ## tunebench vs each library's native ask/tell loop, 100 trials on Branin
-	$(BIN)/python benchmarks/perf_wrappers.py
+perf-wrappers: $(STAMP)  ## tunebench vs each library's native ask/tell loop, 100 trials on Branin; writes results/published/perf-wrappers.md
+	$(BIN)/python benchmarks/perf_wrappers.py --out results/published/perf-wrappers.md
 
-perf-objectives: $(STAMP)  ## cost per evaluation of every objective (synthetic: 1 point and a batch; MLPs: 3 configs)
-	$(BIN)/python benchmarks/perf_objectives.py
+perf-objectives: $(STAMP)  ## cost per evaluation of every objective (synthetic: 1 point and a batch; MLPs: 3 configs; recorded curves vs the training they stand for); writes results/published/perf-objectives.md
+	$(BIN)/python benchmarks/perf_objectives.py --out results/published/perf-objectives.md
 
-perf-scale: $(STAMP)  ## one suite with --jobs 1, --jobs 2 and a 2-worker loopback Dask cluster: speedups and lower bound
-	$(BIN)/python benchmarks/perf_scale.py
+perf-scale: $(STAMP)  ## one suite with --jobs 1, --jobs 2 and a 2-worker loopback Dask cluster: speedups and lower bound; writes results/published/perf-scale.md
+	$(BIN)/python benchmarks/perf_scale.py --out results/published/perf-scale.md
+
+fresh-clone: $(STAMP)  ## git clone the committed code to an empty folder, run make setup, bench and test there, time each (~17 min); writes results/published/fresh-clone.md
+	$(BIN)/python scripts/fresh_clone.py --out results/published/fresh-clone.md
 
 perf-simulator: $(STAMP)  ## the simulated clock's overhead per trial beyond ask/tell, W = 1, 4, 16, and a 240-run simulation grid's wall time; writes results/published/perf-simulator.md
 	$(BIN)/python benchmarks/perf_simulator.py --out results/published/perf-simulator.md

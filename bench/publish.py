@@ -163,16 +163,23 @@ def collect(results: Path) -> dict[str, Any]:
 
 #: The harness checks whose output the README shows: ``make mutate``,
 #: ``make tamper``, ``make surrogate-fidelity``, ``make simulation-check``,
-#: ``make perf-simulator``, ``make install-size`` and ``make compare-check``
-#: write it to ``results/published/<name>.md``.
+#: ``make perf-simulator``, ``make perf-loop``, ``make perf-wrappers``,
+#: ``make perf-objectives``, ``make perf-scale``, ``make install-size``,
+#: ``make compare-check`` and ``make fresh-clone`` write it to
+#: ``results/published/<name>.md``.
 HARNESS = (
     "mutate",
     "tamper",
     "surrogate-fidelity",
     "simulation-check",
     "perf-simulator",
+    "perf-loop",
+    "perf-wrappers",
+    "perf-objectives",
+    "perf-scale",
     "install-size",
     "compare-check",
+    "fresh-clone",
 )
 
 

@@ -11,13 +11,21 @@ MLPs): microseconds per ``evaluate`` of one random configuration (after a
 warm-up query that reads the table and fits the surrogate), per point of a
 batch of 10,000, and the ratio to the real training of the same MLP measured
 in the same run.
+
+No goal is set for these costs: the tables say what each objective costs.
+``--out PATH`` also writes the Markdown tables there (``make perf-objectives``
+writes results/published/perf-objectives.md, which ``make publish`` copies into
+the README).
 """
 
 from __future__ import annotations
 
 import argparse
+import platform
 import statistics
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -89,12 +97,13 @@ def batch_us(objective, points: int) -> float | None:
     return min(times) / points * 1e6
 
 
-def recorded(names, registry, repeats: int) -> None:
+#: Where the trained objectives are timed: every dimension at this point of the unit cube.
+POINTS = (0.2, 0.5, 0.8)
+
+
+def recorded(names, registry, repeats: int, points: int) -> list[dict[str, Any]]:
     """The table- and model-based objectives against the training they stand for."""
-    print(
-        f"\n{'from recorded curves':26}{'us / evaluate':>14}{'us / point (batch 10k)':>24}"
-        f"{'real training s':>17}{'speed-up':>10}"
-    )
+    rows = []
     real_seconds: dict[str, float] = {}
     for name in names:
         objective = registry.objective(name)[1]
@@ -104,31 +113,44 @@ def recorded(names, registry, repeats: int) -> None:
         if key not in real_seconds:
             real_seconds[key] = _median_training(source)
         single, diverged = query_us(objective, repeats)
-        batch = batch_us(objective, 10_000)
-        shown = "-" if batch is None else f"{batch:.2f}"
-        real = real_seconds[key]
-        print(
-            f"{name:26}{single:14.1f}{shown:>24}{real:17.3f}{real * 1e6 / single:9,.0f}x"
-            f"   ({diverged} of {repeats} queries diverged)"
+        rows.append(
+            {
+                "name": name,
+                "evaluate_us": single,
+                "batch_us": batch_us(objective, points),
+                "real": key,
+                "real_s": real_seconds[key],
+                "diverged": diverged,
+            }
         )
+    return rows
 
 
-def _median_training(objective) -> float:
-    """Median seconds of a full evaluation at u = 0.2, 0.5, 0.8 (one thread)."""
+def _trainings(objective) -> list[float]:
+    """Seconds of a full evaluation at each of ``POINTS`` (one thread)."""
     seconds = []
     with threadpool_limits(1):
-        for u in (0.2, 0.5, 0.8):
+        for u in POINTS:
             config = objective.space.from_unit(np.full(len(objective.space), u))
             start = time.perf_counter()
             objective.evaluate(config, None, seed=0)
             seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds)
+    return seconds
+
+
+def _median_training(objective) -> float:
+    """Median seconds of a full evaluation at u = 0.2, 0.5, 0.8 (one thread)."""
+    return statistics.median(_trainings(objective))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2000)
+    parser.add_argument(
+        "--batch", type=int, default=10_000, help="points in one vectorised call (default 10000)"
+    )
     parser.add_argument("--objectives", help="comma-separated names (default: all)")
+    parser.add_argument("--out", type=Path, help="also write the Markdown tables here")
     args = parser.parse_args()
     registry = default_registry()
     names = args.objectives.split(",") if args.objectives else sorted(registry.objectives)
@@ -139,29 +161,86 @@ def main() -> None:
             tables.append(name)
             continue
         (synthetic if hasattr(entry, "function") else trained).append((name, entry))
-    print(f"{'synthetic function':22}{'ms / evaluate':>15}{'ms / point (batch 10k)':>25}")
+    rows: dict[str, list[dict[str, Any]]] = {"synthetic": [], "trained": [], "recorded": []}
     for name, objective in synthetic:
         per_point_ms(objective, 100)
-        batch = batch_ms(objective, 10_000)
-        shown = "-" if batch is None else f"{batch:.6f}"
-        print(f"{name:22}{per_point_ms(objective, args.repeats):15.4f}{shown:>25}")
-    if trained:
-        print(f"\n{'trained objective':22}{'s / full evaluation at u = 0.2, 0.5, 0.8':>44}")
-    with threadpool_limits(1):
-        for name, objective in trained:
-            seconds = []
-            for u in (0.2, 0.5, 0.8):
-                config = objective.space.from_unit(np.full(len(objective.space), u))
-                start = time.perf_counter()
-                objective.evaluate(config, None, seed=0)
-                seconds.append(time.perf_counter() - start)
-            print(
-                f"{name:22}"
-                + "".join(f"{s:14.2f}" for s in seconds)
-                + f"   median {statistics.median(seconds):.2f}"
-            )
+        batch = batch_ms(objective, args.batch)
+        rows["synthetic"].append(
+            {"name": name, "evaluate_ms": per_point_ms(objective, args.repeats), "batch_ms": batch}
+        )
+    for name, objective in trained:
+        rows["trained"].append({"name": name, "seconds": _trainings(objective)})
     if tables:
-        recorded(tables, registry, args.repeats)
+        rows["recorded"] = recorded(tables, registry, args.repeats, args.batch)
+    text = report(rows, args)
+    print(text, end="")
+    if args.out:
+        args.out.write_text(text)
+
+
+def report(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> str:
+    """The Markdown tables of each kind of objective's cost, and a summary line
+    under each, from the measured rows."""
+    batch = f"{args.batch:,}"
+    lines = [
+        f"`make perf-objectives`: {args.repeats} `evaluate` calls at random configurations "
+        f"per synthetic or recorded-curve objective, vectorised batches of {batch} points, "
+        f"{len(POINTS)} full trainings per trained objective, single-threaded "
+        f"(python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}).",
+    ]
+    if rows["synthetic"]:
+        lines += [
+            "",
+            f"| synthetic function | ms / evaluate | ms / point (batch of {batch}) |",
+            "| --- | ---: | ---: |",
+        ]
+        for r in rows["synthetic"]:
+            shown = "-" if r["batch_ms"] is None else f"{r['batch_ms']:.6f}"
+            lines.append(f"| `{r['name']}` | {r['evaluate_ms']:.4f} | {shown} |")
+        each = [r["evaluate_ms"] for r in rows["synthetic"]]
+        batched = [r["batch_ms"] for r in rows["synthetic"] if r["batch_ms"] is not None]
+        summary = f"Synthetic functions: {min(each):.4f} to {max(each):.4f} ms per `evaluate`"
+        if batched:
+            summary += f", at most {max(batched):.6f} ms per point in a batch"
+        lines += ["", summary + "."]
+    if rows["trained"]:
+        at = " | ".join(f"s at u = {u}" for u in POINTS)
+        lines += [
+            "",
+            f"| trained objective (full fidelity) | {at} | median s |",
+            "| --- |" + " ---: |" * (len(POINTS) + 1),
+        ]
+        for r in rows["trained"]:
+            seconds = " | ".join(f"{s:.2f}" for s in r["seconds"])
+            lines.append(f"| `{r['name']}` | {seconds} | {statistics.median(r['seconds']):.2f} |")
+        lines += [
+            "",
+            "u: every dimension of the configuration at that point of the unit cube "
+            "(small to large networks, slow to fast learning rates).",
+        ]
+    if rows["recorded"]:
+        lines += [
+            "",
+            f"| from recorded curves | µs / evaluate (median) | µs / point (batch of {batch}) "
+            "| real training | real training s (median) | speed-up | diverged |",
+            "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
+        ]
+        speedups = []
+        for r in rows["recorded"]:
+            shown = "-" if r["batch_us"] is None else f"{r['batch_us']:.2f}"
+            speedup = r["real_s"] * 1e6 / r["evaluate_us"]
+            speedups.append(speedup)
+            lines.append(
+                f"| `{r['name']}` | {r['evaluate_us']:.1f} | {shown} | `{r['real']}` "
+                f"| {r['real_s']:.3f} | {speedup:,.0f}x | {r['diverged']} of {args.repeats} |"
+            )
+        lines += [
+            "",
+            f"Recorded curves answer {min(speedups):,.0f}x to {max(speedups):,.0f}x faster than "
+            "the training they stand for (one query against the median of the real training's "
+            f"evaluations at u = {', '.join(str(u) for u in POINTS)}, measured in this run).",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -44,8 +44,8 @@ def timed_run(strategy: str, workers: int, seed: int, budget: float) -> dict[str
         started = time.perf_counter()
         trace = run(strategy, "branin-mf", seed, budget, workers=workers)
         wall = time.perf_counter() - started
-    strategy = trace.meta["t_init"] + trace.meta["t_close"]
-    own = sum(trace.t_ask) + sum(trace.t_tell) + sum(trace.t_eval) + strategy
+    lifetime = trace.meta["t_init"] + trace.meta["t_close"]
+    own = sum(trace.t_ask) + sum(trace.t_tell) + sum(trace.t_eval) + lifetime
     return {
         "strategy": strategy,
         "workers": workers,
