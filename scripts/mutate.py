@@ -93,6 +93,11 @@ TARGETS: dict[str, tuple[list[str], str | None]] = {
         ["tests/test_optuna_samplers.py", "tests/test_bite.py"],
         "optuna or tpe or trajectory or round_trips or cmaes or qmc",
     ),
+    "bench/compare.py": (["tests/test_compare.py"], None),
+    "bench/report/anytime.py": (["tests/test_anytime.py"], None),
+    "bench/report/friedman.py": (["tests/test_anytime.py"], None),
+    "bench/report/bayesmark.py": (["tests/test_anytime.py"], None),
+    "bench/progress.py": (["tests/test_progress.py"], None),
 }
 
 #: Mutants that cannot change behaviour: (module, line, mutation) -> why.
@@ -103,8 +108,19 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
         "> -> >=",
     ): "an evaluation lasting exactly the timeout, to the last "
     "bit of perf_counter, is a measure-zero event",
-    ("bench/budget.py", 47, ">= -> >"): "spent equal to evaluations - 1e-9 to the last bit: "
+    ("bench/budget.py", 52, ">= -> >"): "spent equal to evaluations - 1e-9 to the last bit: "
     "the tolerance makes the two comparisons agree on every reachable sum",
+    ("bench/budget.py", 57, "<= -> <"): "a cost filling what is left + 1e-9 to the last bit: "
+    "the tolerance makes the two comparisons agree on every reachable sum",
+    ("bench/budget.py", 66, ">= -> >"): "with |sum| == |cost| Neumaier's two branches compute "
+    "the same compensation (both terms equal, or the total is 0)",
+    ("bench/workers.py", 109, "0.05 -> 0.1"): "how long the warm-up tasks that start the worker "
+    "processes sleep, before the clock starts",
+    ("bench/workers.py", 140, "True -> False"): "the loop drains every job before it closes the "
+    "pool: no future is left to wait for or cancel, only when the processes exit changes",
+    ("strategies/skopt_bo.py", 123, "0.0 -> 1.0"): "the lie used while no result is told: the "
+    "liar's values are then all equal, and skopt's acquisitions are invariant to shifting "
+    "them all by a constant",
     ("bench/report/stats.py", 86, "1 -> 2"): "seeds_needed may start counting at 2 pairs: one "
     "pair gives p = 1, never below an alpha <= 1",
     ("bench/report/verdict.py", 134, "or -> and"): "for two or more equal effects scipy's "

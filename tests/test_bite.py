@@ -31,7 +31,7 @@ from bench.variant import Variant
 from strategies._optuna_space import distributions, to_config, to_params
 from strategies.genetic import Genetic
 from strategies.hyperopt_tpe import HyperoptTPE
-from strategies.optuna_samplers import GP, NSGA2, QMC, TPE, CmaEs
+from strategies.optuna_samplers import GP, NSGA2, QMC, TPE, CmaEs, _check_restart_strategy
 from strategies.skopt_bo import GPSkopt, RFSkopt
 
 STRATEGIES = sorted(default_registry().strategies)
@@ -708,6 +708,12 @@ def test_optuna_tpe_initial_design_counts_asks_before_the_start_up_completes():
     assert strategy.initial_design == 4
 
 
+def test_nsga2_and_hyperopt_initial_designs_are_their_start_up_sizes():
+    nsga2 = NSGA2(SPACE, seed=0, budget=Budget(10), population_size=6)
+    assert nsga2.initial_design == 6
+    assert HyperoptTPE(SPACE, seed=0, budget=Budget(10), n_startup_jobs=7).initial_design == 7
+
+
 @pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 def test_optuna_hyperopt_skopt_option_bounds_accept_their_smallest_valid_values():
     TPE(SPACE, seed=0, budget=Budget(2), n_startup_trials=0, n_ei_candidates=1)
@@ -778,6 +784,16 @@ def test_cmaes_refuses_a_restart_strategy_this_optuna_ignores():
         CmaEs(SPACE, seed=0, budget=Budget(2), restart_strategy="ipop")
     with pytest.raises(ValueError, match="restart_strategy"):
         CmaEs(SPACE, seed=0, budget=Budget(2), restart_strategy="other")
+
+
+@pytest.mark.parametrize(("version", "refused"), [("4.3.1", False), ("4.4.0", True)])
+def test_cmaes_restart_strategy_is_refused_from_optuna_4_4_on(monkeypatch, version, refused):
+    monkeypatch.setattr(optuna, "__version__", version)
+    if refused:
+        with pytest.raises(ValueError, match=f"optuna {version} runs CMA-ES without restarts"):
+            _check_restart_strategy("ipop")
+    else:
+        _check_restart_strategy("ipop")
 
 
 def test_skopt_initial_design_counts_asks_before_n_initial_points_are_told():

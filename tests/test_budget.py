@@ -35,3 +35,10 @@ def test_rejects_non_positive_or_non_numeric_sizes(bad):
 def test_rejects_negative_costs():
     with pytest.raises(ValueError, match="cost"):
         Budget(1).spend(-0.5)
+
+
+def test_budget_is_exhausted_once_running_evaluations_fill_what_is_left():
+    budget = Budget(3)
+    budget.spend(1.0)
+    assert budget.exhausted_with(2.0) and not budget.exhausted_with(1.5)
+    assert not budget.exhausted and budget.affords(1.0, 1.0) and not budget.affords(1.0, 1.5)

@@ -1,5 +1,7 @@
 """The one loop: rows, timing, failures, budget and contract enforcement."""
 
+import inspect
+import json
 import math
 import time
 
@@ -155,7 +157,29 @@ def test_a_stated_cost_at_odds_with_the_cost_model_is_charged_and_noted():
 def test_a_failed_trial_names_where_the_objective_raised():
     trace = run(Scripted, Quadratic(fail_on={1}), 0, 3)
     assert trace.errors[1].startswith("ValueError: Solver produced non-finite parameter weights")
-    assert trace.errors[1].endswith("test_loop.py:29 in evaluate)")
+    lines, first = inspect.getsourcelines(Quadratic.evaluate)
+    raised = first + next(i for i, line in enumerate(lines) if "raise ValueError" in line)
+    assert trace.errors[1].endswith(f"test_loop.py:{raised} in evaluate)")
+
+
+def test_a_failure_inside_a_library_names_the_objectives_own_line():
+    class Parses(Quadratic):
+        name = "parses"
+
+        def evaluate(self, config, fidelity=None, *, seed):
+            return json.loads("{")
+
+    class Inverts(Quadratic):
+        name = "inverts"
+
+        def evaluate(self, config, fidelity=None, *, seed):
+            return np.linalg.inv(np.zeros((2, 2)))
+
+    for objective, error in ((Parses(), "JSONDecodeError"), (Inverts(), "LinAlgError")):
+        line = inspect.getsourcelines(type(objective).evaluate)[1] + 1
+        trace = run(Scripted, objective, 0, 1)
+        assert error in trace.errors[0]
+        assert trace.errors[0].endswith(f"test_loop.py:{line} in evaluate)"), trace.errors[0]
 
 
 def test_the_strategy_constructor_is_timed():

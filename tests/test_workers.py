@@ -322,3 +322,27 @@ class ListedConfig(Strategy):
 
     def tell(self, suggestion, value):
         pass
+
+
+@pytest.mark.parametrize("bad", [-0.5, -1e-12, math.nan, math.inf, "1", True])
+def test_a_duration_that_is_not_finite_seconds_is_refused_naming_the_objective(bad):
+    class BadDuration(Seconds):
+        name = "bad-duration"
+
+        def duration(self, config, fidelity, extras):
+            return bad
+
+    expected = r"objective 'bad-duration': duration\(\) returned .*; expected a finite number"
+    with pytest.raises(ValueError, match=expected):
+        run(Listed, BadDuration(), 0, 5, workers=2)
+
+
+def test_a_zero_duration_is_a_valid_duration():
+    class Instant(Seconds):
+        name = "instant"
+
+        def duration(self, config, fidelity, extras):
+            return 0
+
+    frame = run(Listed, Instant(), 0, 5, workers=2).to_frame()
+    assert (frame["t_end"] == frame["t_start"]).all()
