@@ -7,7 +7,7 @@ import math
 import re
 from collections import Counter
 
-from bench.progress import Estimate, Progress, estimate
+from bench.progress import Estimate, Progress, _duration, estimate
 from bench.runner import run_suite
 
 
@@ -72,3 +72,30 @@ def test_runs_go_in_rounds_so_every_kind_is_timed_early(tmp_path, caplog):
     lines = progress_lines(tmp_path, caplog, '["random", "grid"]', 3)
     assert lines[0].startswith("1/6 runs") and "1 kind with no finished run" in lines[0], lines
     assert lines[1].startswith("2/6 runs") and "ETA not known" not in lines[1], lines
+
+
+def test_a_kind_with_nothing_left_is_not_counted():
+    assert estimate({}, Counter({"done": 0, "gp": 2})) == Estimate(0.0, 2, 1)
+
+
+def test_durations_are_said_in_seconds_minutes_or_hours():
+    assert [_duration(s) for s in (math.inf, 119, 120, 7199, 7200)] == [
+        "unknown",
+        "119s",
+        "2 min",
+        "120 min",
+        "2.0 h",
+    ]
+
+
+def test_without_kinds_every_unit_left_is_timed_by_the_finished_ones(caplog):
+    progress = Progress(25, interactive=False)
+    caplog.set_level(logging.INFO, logger="bench")
+    progress.update(failed_trials=2, seconds=10.0)
+    assert estimate(progress.finished, progress.left).seconds == 24 * 10.0
+    progress.update(failed_trials=3)
+    assert progress.failed_trials == 5
+    assert 0 <= progress.finished[None][1] < 60
+    for _ in range(23):
+        progress.update(seconds=1.0)
+    assert caplog.records[-1].getMessage().startswith("25/25 runs (5 failed trials")
