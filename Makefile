@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml constraints.txt scripts/install_torch.py
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv with the pinned stack
+	@echo "setup: $(VENV) holds $$($(BIN)/python -m pip list --format=freeze 2>/dev/null | wc -l) packages for python $$($(BIN)/python -c 'import platform; print(platform.python_version())')"
 
 bench: $(STAMP)  ## run the default suite (resumes), then write its report
 	$(BIN)/python -m bench run default $(RUN_FLAGS)

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = Path("results/default/report/summary.csv")
 #: What each target's last telling line starts with (the others: the last line).
 TELLING = {
+    "setup": re.compile(r"^setup: .*"),
     "bench": re.compile(r"^complete: .*"),
     "test": re.compile(r"^=* ?\d+ (passed|failed).*"),
 }

@@ -26,8 +26,10 @@ def test_the_telling_line_is_pytests_summary_or_the_suites_last_word(fresh):
     )
     bench = "suite default\r10/480 runs\r480/480 runs\ncomplete: 480 runs ran in 5.0s\nreport ok\n"
     assert fresh.telling_line("bench", bench) == "complete: 480 runs ran in 5.0s"
-    assert fresh.telling_line("setup", "a\nlast\n") == "last"
-    assert fresh.telling_line("setup", "") == "(no output)"
+    setup = "pip ...\nsetup: .venv holds 87 packages for python 3.11.7\n"
+    assert fresh.telling_line("setup", setup) == "setup: .venv holds 87 packages for python 3.11.7"
+    assert fresh.telling_line("lint", "a\nlast\n") == "last"
+    assert fresh.telling_line("lint", "") == "(no output)"
 
 
 def test_summaries_are_compared_value_for_value(fresh, tmp_path):
