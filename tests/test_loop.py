@@ -154,6 +154,21 @@ def test_a_stated_cost_at_odds_with_the_cost_model_is_charged_and_noted():
     assert "says 0.333333" in trace.meta["cost_mismatch"]
 
 
+class RoundedPrice(Quadratic):
+    """States its fidelity's cost off by one rounding step (a sum of fractions, say)."""
+
+    def evaluate(self, config, fidelity=None, *, seed):
+        cost = self.cost(fidelity) * (1 + 2**-52)
+        return Evaluation(super().evaluate(config, fidelity, seed=seed).value, cost=cost)
+
+
+def test_a_stated_cost_that_differs_from_the_cost_model_by_rounding_is_not_noted():
+    objective = RoundedPrice(fidelity=Fidelity("epochs", 1, 27, 3))
+    trace = run(Fractional, objective, 0, 2)
+    assert trace.cost == [c * (1 + 2**-52) for c in (1 / 3, 1 / 3, 1.0)]
+    assert trace.cost[0] != 1 / 3 and "cost_mismatch" not in trace.meta
+
+
 def test_a_failed_trial_names_where_the_objective_raised():
     trace = run(Scripted, Quadratic(fail_on={1}), 0, 3)
     assert trace.errors[1].startswith("ValueError: Solver produced non-finite parameter weights")

@@ -561,3 +561,70 @@ def test_coerce_turns_library_values_into_python_typed_in_bounds_config():
     assert type(config["act"]) is str
     with pytest.raises(SpaceError, match="'act': 'gelu' is not one of"):
         space.coerce({"lr": 0.1, "units": 8, "act": "gelu"})
+
+
+# --- Space.normalise: the loop's copy of every suggestion --------------------------
+
+NORMALISE_SPACE = Space(
+    {"lr": Float(1e-4, 1.0, "log"), "units": Int(8, 64), "act": Categorical(("relu", 1, 1.5))}
+)
+
+
+def test_normalise_returns_a_new_plain_config_in_the_configs_key_order():
+    config = {"act": "relu", "units": 8, "lr": 1.0}
+    normalised = NORMALISE_SPACE.normalise(config)
+    assert normalised == config and normalised is not config
+    assert list(normalised) == ["act", "units", "lr"]
+
+
+def test_normalise_turns_numpy_scalars_and_a_floats_integers_into_python_values():
+    config = {"lr": np.float64(0.01), "units": np.int64(9), "act": np.float64(1.5)}
+    normalised = NORMALISE_SPACE.normalise(config)
+    assert [type(v) for v in normalised.values()] == [float, int, float]
+    assert type(NORMALISE_SPACE.normalise({"lr": 1, "units": 8, "act": 1})["lr"]) is float
+
+
+def test_normalise_accepts_any_mapping():
+    from types import MappingProxyType
+
+    config = MappingProxyType({"lr": 0.5, "units": 64, "act": 1})
+    assert NORMALISE_SPACE.normalise(config) == dict(config)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("lr", 1.5, "is outside"),
+        ("lr", 0.0, "is outside"),
+        ("lr", math.nan, "is outside"),
+        ("lr", True, "is not valid for"),
+        ("lr", "0.1", "is not valid for"),
+        ("lr", np.float64(2.0), "is outside"),
+        ("units", 65, "is outside"),
+        ("units", 7, "is outside"),
+        ("units", np.int64(65), "is outside"),
+        ("units", 8.0, "is not valid for"),
+        ("units", True, "is not valid for"),
+        ("act", 1.0, "is outside"),
+        ("act", True, "is outside"),
+        ("act", "tanh", "is outside"),
+    ],
+)
+def test_normalise_refuses_a_value_outside_its_dimension_naming_it(name, value, words):
+    config = {"lr": 0.5, "units": 16, "act": "relu"} | {name: value}
+    with pytest.raises(SpaceError, match=rf"parameter '{name}'=.*{words}"):
+        NORMALISE_SPACE.normalise(config)
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ({"lr": 0.5, "units": 16}, r"missing \['act'\]"),
+        ({"lr": 0.5, "units": 16, "act": 1, "extra": 1}, r"unexpected \['extra'\]"),
+        ({"lr": 0.5, "units": 16, "acts": 1}, r"missing \['act'\]; unexpected \['acts'\]"),
+        ([("lr", 0.5)], "must be a mapping"),
+    ],
+)
+def test_normalise_refuses_a_config_whose_keys_do_not_match(config, words):
+    with pytest.raises(SpaceError, match=words):
+        NORMALISE_SPACE.normalise(config)
