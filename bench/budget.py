@@ -16,7 +16,7 @@ class Budget:
     ``remaining`` (the loop, not the strategy, ends a run when it is spent).
     """
 
-    __slots__ = ("_compensation", "_sum", "evaluations")
+    __slots__ = ("_compensation", "_spent", "_sum", "evaluations")
 
     def __init__(self, evaluations: float):
         if isinstance(evaluations, bool) or not isinstance(evaluations, (int, float)):
@@ -26,6 +26,7 @@ class Budget:
         self.evaluations = float(evaluations)
         self._sum = 0.0
         self._compensation = 0.0
+        self._spent = 0.0
 
     def __repr__(self) -> str:
         return f"Budget(evaluations={self.evaluations:g}, spent={self.spent:g})"
@@ -36,7 +37,7 @@ class Budget:
 
     @property
     def spent(self) -> float:
-        return self._sum + self._compensation
+        return self._spent
 
     @property
     def remaining(self) -> float:
@@ -49,23 +50,25 @@ class Budget:
     def exhausted_with(self, pending: float) -> bool:
         """Whether nothing is left once evaluations still running, planned to
         cost ``pending`` in all, are charged."""
-        return self.spent + pending >= self.evaluations - TOLERANCE
+        return self._spent + pending >= self.evaluations - TOLERANCE
 
     def affords(self, cost: float, pending: float = 0.0) -> bool:
         """Whether an evaluation costing ``cost`` fits in what is left once
         evaluations still running (``pending`` in all) are charged."""
-        return cost + pending <= self.evaluations - self.spent + TOLERANCE
+        return cost + pending <= self.evaluations - self._spent + TOLERANCE
 
     def spend(self, cost: float) -> float:
         """Charge ``cost`` and return the cumulative amount spent.
 
-        Neumaier-compensated, so 27 charges of 1/27 sum to 1 without drift."""
+        Neumaier-compensated, so 27 charges of 1/27 sum to 1 without drift (the
+        sum and every cost are >= 0: the larger in magnitude is the larger)."""
         if not cost >= 0:
             raise ValueError(f"Budget.spend: cost must be >= 0, got {cost!r}")
         total = self._sum + cost
-        if abs(self._sum) >= abs(cost):
+        if self._sum >= cost:
             self._compensation += (self._sum - total) + cost
         else:
             self._compensation += (cost - total) + self._sum
         self._sum = total
-        return total + self._compensation
+        self._spent = total + self._compensation
+        return self._spent

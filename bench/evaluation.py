@@ -57,6 +57,8 @@ def duration_of(
     """The objective's simulated duration for this evaluation (None: measured);
     ``ValueError`` naming the objective if it is not a finite number >= 0."""
     duration = objective.duration(config, level, outcome.extras)
+    if type(duration) is float and 0.0 <= duration < math.inf:
+        return duration
     if duration is None:
         return None
     seconds = real_number(duration)

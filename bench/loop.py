@@ -147,7 +147,7 @@ def _drive(
         if clock == "simulated"
         else ProcessWorkers(workers, objective, seed, timeout)
     )
-    incumbent = _Incumbent(objective.fidelity)
+    rows = _Rows(objective.fidelity)
     awaiting: dict[int, Suggestion] = {}
     now, asked, asking, on_clock = 0.0, 0, True, overhead == "measured"
     try:
@@ -171,11 +171,9 @@ def _drive(
                 break
             job = pool.finish()
             now = max(now, job.end)
-            now += _tell(
-                searcher, job, awaiting.pop(job.asked.asked), trace, budget, incumbent, on_clock
-            )
+            now += _tell(searcher, job, awaiting.pop(job.asked.asked), budget, rows, on_clock)
     finally:
-        incumbent.write(trace)
+        rows.write(trace)
         pool.close()
     trace.meta["clock"] = pool.clock
 
@@ -184,12 +182,11 @@ def _tell(
     searcher: Strategy,
     job: Job,
     suggestion: Suggestion,
-    trace: Trace,
     budget: Budget,
-    incumbent: _Incumbent,
+    rows: _Rows,
     on_clock: bool,
 ) -> float:
-    """Tell ``job``'s result for ``suggestion``, charge it and record its row; the
+    """Tell ``job``'s result for ``suggestion``, charge it and keep its row; the
     seconds the tell took if they count on the clock, else 0. The tell's time
     includes releasing ``suggestion`` (a library's trial object), the
     strategy's own cost, once the caller holds no reference to it."""
@@ -198,8 +195,7 @@ def _tell(
     searcher.tell(suggestion, value)
     del suggestion
     t_tell = perf_counter() - started
-    cum_cost = budget.spend(job.outcome.cost)
-    incumbent.record(trace, job, cum_cost, t_tell)
+    rows.told.append((job, budget.spend(job.outcome.cost), t_tell))
     return t_tell if on_clock else 0.0
 
 
@@ -229,75 +225,78 @@ def _ask(
     return Asked(asked, config, level, planned, t_ask)
 
 
-class _Incumbent:
-    """The best full-fidelity value told so far and its test value; keeps the
-    rows of a run, one tuple per trial, until ``write`` adds them to its empty
-    trace (one
-    tuple per trial rather than fifteen appends: the simulated clock's overhead
-    per trial is a goal of its own, see ``make perf-simulator``)."""
+class _Rows:
+    """The rows of a run, kept as told (the job, the cumulative cost, the tell's
+    seconds) until ``write`` derives the trace's columns from them: the
+    incumbent (best full-fidelity value so far and its test value), errors and
+    a cost mismatch. Deriving them once, when the run ends, keeps the
+    per-trial work small: the simulated clock's overhead per trial is a goal
+    of its own (see ``make perf-simulator``)."""
 
     def __init__(self, fidelity: Fidelity | None):
         self.full = fidelity.high if fidelity is not None else math.nan
-        self.best = math.inf
-        self.test = math.nan
-        self.rows: list[tuple[object, ...]] = []
-
-    def record(self, trace: Trace, job: Job, cum_cost: float, t_tell: float) -> None:
-        """Note ``job``'s row (its errors and a cost mismatch go to ``trace`` now)."""
-        asked, outcome = job.asked, job.outcome
-        trial, level, planned = len(self.rows), asked.level, asked.planned
-        if outcome.reason is not None:
-            trace.errors[trial] = outcome.reason
-        ok = outcome.status == "ok"
-        if ok and outcome.cost != planned and not math.isclose(outcome.cost, planned, rel_tol=1e-9):
-            trace.meta.setdefault("cost_mismatch", _cost_mismatch(trial, level, outcome, planned))
-        if ok and (level is None or level == self.full) and outcome.value < self.best:
-            self.best = outcome.value
-            extras = outcome.extras
-            self.test = float(extras.get("test", math.nan)) if extras else math.nan
-        self.rows.append(
-            (
-                asked.config,
-                self.full if level is None else float(level),
-                outcome.cost,
-                cum_cost,
-                outcome.value,
-                outcome.status,
-                self.best if self.best < math.inf else math.nan,
-                self.test,
-                asked.t_ask,
-                job.t_eval,
-                t_tell,
-                job.worker,
-                asked.asked,
-                job.start,
-                job.end,
-            )
-        )
+        self.told: list[tuple[Job, float, float]] = []
 
     def write(self, trace: Trace) -> None:
-        """Add the run's rows to ``trace``'s columns, in order (once, when the run ends)."""
-        if not self.rows:
-            return
-        columns = (
-            trace.configs,
-            trace.fidelity,
-            trace.cost,
-            trace.cum_cost,
-            trace.value,
-            trace.status,
-            trace.best,
-            trace.incumbent_test,
-            trace.t_ask,
-            trace.t_eval,
-            trace.t_tell,
-            trace.worker,
-            trace.asked,
-            trace.t_start,
-            trace.t_end,
-        )
-        for column, values in zip(columns, zip(*self.rows, strict=True), strict=True):
-            column.extend(values)
+        """Add the run's rows to ``trace``'s columns in the order they were told
+        (once, when the run ends), their errors to ``trace.errors`` and the first
+        cost mismatch to ``trace.meta``."""
+        full, best, test = self.full, math.inf, math.nan
+        rows = []
+        for trial, (job, cum_cost, t_tell) in enumerate(self.told):
+            asked, outcome = job.asked, job.outcome
+            level, ok = asked.level, outcome.status == "ok"
+            if outcome.reason is not None:
+                trace.errors[trial] = outcome.reason
+            if ok and outcome.cost != asked.planned:
+                _note_cost_mismatch(trace, trial, level, outcome, asked.planned)
+            if ok and (level is None or level == full) and outcome.value < best:
+                best, extras = outcome.value, outcome.extras
+                test = float(extras.get("test", math.nan)) if extras else math.nan
+            rows.append(
+                (
+                    asked.config,
+                    full if level is None else float(level),
+                    outcome.cost,
+                    cum_cost,
+                    outcome.value,
+                    outcome.status,
+                    best if best < math.inf else math.nan,
+                    test,
+                    asked.t_ask,
+                    job.t_eval,
+                    t_tell,
+                    job.worker,
+                    asked.asked,
+                    job.start,
+                    job.end,
+                )
+            )
+        _extend_columns(trace, rows)
+
+
+def _extend_columns(trace: Trace, rows: list[tuple[object, ...]]) -> None:
+    if not rows:
+        return
+    columns = (
+        trace.configs,
+        trace.fidelity,
+        trace.cost,
+        trace.cum_cost,
+        trace.value,
+        trace.status,
+        trace.best,
+        trace.incumbent_test,
+        trace.t_ask,
+        trace.t_eval,
+        trace.t_tell,
+        trace.worker,
+        trace.asked,
+        trace.t_start,
+        trace.t_end,
+    )
+    for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+        column.extend(values)
 
 
 def _normalise_suggestion(
@@ -322,9 +321,15 @@ def _normalise_suggestion(
     return config, level
 
 
-def _cost_mismatch(trial: int, level: float | None, outcome: Outcome, planned: float) -> str:
+def _note_cost_mismatch(
+    trace: Trace, trial: int, level: float | None, outcome: Outcome, planned: float
+) -> None:
+    """Note in ``trace.meta["cost_mismatch"]`` the first trial whose stated cost
+    differs from its planned one (beyond rounding)."""
+    if "cost_mismatch" in trace.meta or math.isclose(outcome.cost, planned, rel_tol=1e-9):
+        return
     at = "full fidelity" if level is None else f"fidelity {level:g}"
-    return (
+    trace.meta["cost_mismatch"] = (
         f"trial {trial}: the objective stated cost {outcome.cost:g} at {at}, where its "
         f"cost model (Objective.cost) says {planned:g}; the stated cost was charged "
         "(omit Evaluation.cost to have the cost derived from the fidelity)"

@@ -271,16 +271,24 @@ def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
-def _options_of(target: type) -> list[str] | None:
+def _options_of(target: type) -> tuple[str, ...] | None:
     """Keyword options the constructor accepts (None: any, it takes **kwargs)."""
-    params = inspect.signature(target.__init__).parameters.values()
+    return _options_of_init(target.__init__)
+
+
+@lru_cache(maxsize=256)
+def _options_of_init(init: object) -> tuple[str, ...] | None:
+    """``_options_of`` for a constructor, read once per constructor: every run
+    resolves its strategy and objective, and reading a signature costs more
+    than the rest of the lookup."""
+    params = inspect.signature(init).parameters.values()  # type: ignore[arg-type]
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return None
-    return [
+    return tuple(
         p.name
         for p in params
         if p.name not in _RESERVED and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
+    )
 
 
 @lru_cache(maxsize=8)

@@ -119,6 +119,8 @@ class Float:
     def normalise(self, value: object) -> float:
         """``value`` as a Python float if it is a real number (numpy's included,
         bools not) inside the bounds; ``SpaceError`` otherwise."""
+        if type(value) is float and self.low <= value <= self.high:
+            return value
         plain = _plain(value)
         if not isinstance(plain, (int, float)) or isinstance(plain, bool):
             raise _refusal(self, value, "is not valid for")
@@ -199,6 +201,8 @@ class Int:
     def normalise(self, value: object) -> int:
         """``value`` as a Python int if it is an integer (numpy's included, bools
         and integral floats not) inside the bounds; ``SpaceError`` otherwise."""
+        if type(value) is int and self.low <= value <= self.high:
+            return value
         plain = _plain(value)
         if not isinstance(plain, int) or isinstance(plain, bool):
             raise _refusal(self, value, "is not valid for")
@@ -450,16 +454,18 @@ class Space(Mapping[str, Dimension]):
         become floats; nothing is clipped, rounded or converted across kinds.
         Raise ``SpaceError`` naming the parameter, its value, its type and what
         was expected if ``config`` is not a configuration of this space."""
-        if not isinstance(config, Mapping):
+        if type(config) is not dict and not isinstance(config, Mapping):
             raise SpaceError(
                 "a configuration must be a mapping of parameter names to values, "
                 f"got {config!r} of type {type(config).__name__}"
             )
-        self._check_keys(config)
+        dims = self._dims
+        if config.keys() != dims.keys():
+            self._check_keys(config)
         normalised: Config = {}
         for name, value in config.items():
             try:
-                normalised[name] = self._dims[name].normalise(value)
+                normalised[name] = dims[name].normalise(value)
             except SpaceError as exc:
                 raise SpaceError(f"parameter {name!r}={exc}") from None
         return normalised

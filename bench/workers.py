@@ -3,11 +3,11 @@ real worker processes. ``bench.loop`` asks and tells; a pool only evaluates."""
 
 from __future__ import annotations
 
-import heapq
 import math
 import multiprocessing
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from heapq import heappop, heappush
 from typing import NamedTuple
 
 from bench.evaluation import Outcome, duration_of, evaluate
@@ -73,16 +73,16 @@ class SimulatedWorkers:
         self.sources.add("measured" if duration is None else "declared")
         start = now + (asked.t_ask if self.measured_overhead else 0.0)
         end = start + (t_eval if duration is None else duration)
-        job = Job(asked, heapq.heappop(self.free), start, end, outcome, t_eval)
-        heapq.heappush(self.running, (end, asked.asked, job))
+        job = Job(asked, heappop(self.free), start, end, outcome, t_eval)
+        heappush(self.running, (end, asked.asked, job))
         self._planned.append(asked.planned)
         self.pending = math.fsum(self._planned)
         return start
 
     def finish(self) -> Job:
         """The running job that ends first, its worker freed."""
-        _, _, job = heapq.heappop(self.running)
-        heapq.heappush(self.free, job.worker)
+        _, _, job = heappop(self.running)
+        heappush(self.free, job.worker)
         self._planned.remove(job.asked.planned)
         self.pending = math.fsum(self._planned)
         return job
@@ -124,7 +124,7 @@ class ProcessWorkers:
             _evaluate_installed, asked.config, asked.level, self.seed, self.timeout, asked.planned
         )
         started = time.perf_counter() - self.origin
-        self.futures[future] = (asked, heapq.heappop(self.free), started)
+        self.futures[future] = (asked, heappop(self.free), started)
         return started
 
     def finish(self) -> Job:
@@ -132,7 +132,7 @@ class ProcessWorkers:
         ended = time.perf_counter() - self.origin
         future = min(done, key=lambda f: self.futures[f][0].asked)
         asked, worker, started = self.futures.pop(future)
-        heapq.heappush(self.free, worker)
+        heappush(self.free, worker)
         outcome, t_eval = future.result()
         return Job(asked, worker, started, ended, outcome, t_eval)
 

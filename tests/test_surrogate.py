@@ -30,7 +30,7 @@ def digits_sgd() -> Curves:
 @pytest.mark.parametrize(
     "tabular, real, config, epochs, seed",
     [
-        (TabularMLPSGD("digits"), MLPSGD("digits"), "100", 27, 1),
+        (TabularMLPSGD("digits"), MLPSGD("digits"), "328", 27, 1),
         (TabularMLPSGD("digits"), MLPSGD("digits"), "5", 3, 0),
         (TabularMLPAdam("wine"), MLPAdam("wine"), "300", 9, 2),
     ],
@@ -38,6 +38,11 @@ def digits_sgd() -> Curves:
 def test_the_tabular_objective_replays_the_real_training_bit_for_bit(
     tabular, real, config, epochs, seed
 ):
+    """On configurations whose training is not chaotic: the table recorded on
+    an AMD EPYC and the one recorded on an Intel Xeon (OpenBLAS SkylakeX)
+    agree on them bit for bit, where a few high-learning-rate curves (config
+    100 of digits, lr 0.52, among them) drift apart after some epochs, the two
+    CPUs' kernels rounding differently."""
     replayed = tabular.evaluate({"config": config}, epochs, seed=seed)
     trained = real.evaluate(tabular.configuration({"config": config}), epochs, seed=seed)
     assert replayed.value == trained.value
