@@ -51,14 +51,9 @@ def evaluate(
     return outcome, t_eval
 
 
-def duration_of(
-    objective: Objective, config: Config, level: float | None, outcome: Outcome
-) -> float | None:
-    """The objective's simulated duration for this evaluation (None: measured);
+def checked_duration(objective: Objective, duration: object) -> float | None:
+    """What ``objective.duration`` returned as seconds (None: measured);
     ``ValueError`` naming the objective if it is not a finite number >= 0."""
-    duration = objective.duration(config, level, outcome.extras)
-    if type(duration) is float and 0.0 <= duration < math.inf:
-        return duration
     if duration is None:
         return None
     seconds = real_number(duration)

@@ -11,7 +11,7 @@ from bench.budget import Budget
 from bench.evaluation import Outcome, real_number
 from bench.objective import Fidelity, Objective
 from bench.registry import Registry, default_registry
-from bench.space import Config, SpaceError
+from bench.space import SpaceError
 from bench.strategy import Exhausted, Strategy, Suggestion, Wait
 from bench.trace import Trace
 from bench.variant import Variant
@@ -217,12 +217,18 @@ def _ask(
     except Exhausted:
         return None
     t_ask = perf_counter() - started
-    config, level = _normalise_suggestion(searcher, suggestion, objective, asked)
+    try:
+        config = objective.space.normalise(suggestion.config)
+    except SpaceError as exc:
+        raise StrategyError(f"strategy {searcher.name!r} at trial {asked}: {exc}") from None
+    level = suggestion.fidelity
+    if level is not None:
+        _check_level(searcher, level, objective, asked)
     planned = objective.cost(level)
     if not budget.affords(planned, pending):
         return None
     awaiting[asked] = suggestion
-    return Asked(asked, config, level, planned, t_ask)
+    return tuple.__new__(Asked, (asked, config, level, planned, t_ask))
 
 
 class _Rows:
@@ -299,26 +305,15 @@ def _extend_columns(trace: Trace, rows: list[tuple[object, ...]]) -> None:
         column.extend(values)
 
 
-def _normalise_suggestion(
-    searcher: Strategy, suggestion: Suggestion, objective: Objective, trial: int
-) -> tuple[Config, float | None]:
-    """A frozen plain copy of the suggestion's configuration (``Space.normalise``)
-    and its fidelity level; ``StrategyError`` if either is not valid."""
-    try:
-        config = objective.space.normalise(suggestion.config)
-    except SpaceError as exc:
-        raise StrategyError(f"strategy {searcher.name!r} at trial {trial}: {exc}") from None
-    level = suggestion.fidelity
+def _check_level(searcher: Strategy, level: object, objective: Objective, trial: int) -> None:
+    """``StrategyError`` unless ``level`` is a fidelity level of ``objective``."""
     fidelity = objective.fidelity
-    if level is not None and (
-        fidelity is None or real_number(level) is None or not fidelity.contains(level)
-    ):
+    if fidelity is None or real_number(level) is None or not fidelity.contains(level):
         raise StrategyError(
             f"strategy {searcher.name!r} asked for fidelity {level!r} "
             f"({type(level).__name__}) at trial {trial}, "
             f"but the objective's fidelity is {fidelity!r}"
         )
-    return config, level
 
 
 def _note_cost_mismatch(

@@ -10,7 +10,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from heapq import heappop, heappush
 from typing import NamedTuple
 
-from bench.evaluation import Outcome, duration_of, evaluate
+from bench.evaluation import Outcome, checked_duration, evaluate
 from bench.objective import Objective
 from bench.space import Config
 
@@ -69,11 +69,13 @@ class SimulatedWorkers:
         outcome, t_eval = evaluate(
             self.objective, asked.config, asked.level, self.seed, self.timeout, asked.planned
         )
-        duration = duration_of(self.objective, asked.config, asked.level, outcome)
+        duration = self.objective.duration(asked.config, asked.level, outcome.extras)
+        if type(duration) is not float or not 0.0 <= duration < math.inf:
+            duration = checked_duration(self.objective, duration)
         self.sources.add("measured" if duration is None else "declared")
         start = now + (asked.t_ask if self.measured_overhead else 0.0)
         end = start + (t_eval if duration is None else duration)
-        job = Job(asked, heappop(self.free), start, end, outcome, t_eval)
+        job = tuple.__new__(Job, (asked, heappop(self.free), start, end, outcome, t_eval))
         heappush(self.running, (end, asked.asked, job))
         self._planned.append(asked.planned)
         self.pending = math.fsum(self._planned)
