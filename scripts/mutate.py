@@ -127,6 +127,15 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     "bootstrap returns the constant as both bounds, what the shortcut gives",
     ("strategies/optuna_samplers.py", 182, "False -> True"): "warn_independent_sampling only "
     "switches optuna's log message about independently sampled categoricals (logging)",
+    ("bench/report/bayesmark.py", 100, "0 -> -1"): "at_fraction keeps one budget point per "
+    "objective: every row of a group has the same budget, the last row's as the first's",
+    ("bench/report/friedman.py", 99, "1 -> 2"): "reach may start at -2: within holds indices "
+    ">= 1, so the first group reaches further from either start",
+    ("bench/compare.py", 158, "0 -> -1"): "that branch has exactly one name (none returned "
+    "above, more than two refused, two taken as they are): names[-1] is names[0]",
+    ("bench/compare.py", 390, "True -> False"): "measured's only input is incumbents' frame, "
+    "already grouped by objective in sorted order: sort=False visits the same order (and the "
+    "merge and groupby after it pair and order rows by key)",
 }
 
 TIMEOUT = 120.0

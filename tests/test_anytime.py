@@ -85,6 +85,16 @@ def test_targets_are_regret_decades_or_quantiles_of_random_finals():
     assert g["threshold"].tolist() == pytest.approx([3.25, 2.5, 1.75, 1.3])
 
 
+def test_targets_are_listed_by_objective_then_easiest_first_and_numbered_from_zero():
+    runs = _target_runs()
+    refs = references(runs, {"f": 0.0, "g": None})
+    goals = anytime.targets(runs, refs)
+    assert goals["objective"].tolist() == ["f"] * 5 + ["g"] * 4
+    assert goals["level"].tolist() == [0.1, 0.01, 0.001, 1e-4, 1e-5, 0.75, 0.5, 0.25, 0.1]
+    # random_targets lists g's quantiles from 0.1 up: sorted, they are renumbered
+    assert goals.index.tolist() == list(range(9))
+
+
 def test_runtimes_are_the_budget_after_the_first_trial_at_or_below_the_target():
     runs = _target_runs()
     refs = references(runs, {"f": 0.0, "g": None})
@@ -141,6 +151,15 @@ def test_ecdf_is_the_share_of_triples_reached_by_each_budget():
     assert anytime.ecdf_grid(times).tolist() == [1.0, 2.0, 3.0, 8.0]
 
 
+def test_ecdf_lists_strategies_in_order_whatever_the_order_of_the_runtimes():
+    times = pd.concat([_times("b", "t1", [1, INF], [8, 8]), _times("a", "t1", [2, 3], [8, 8])])
+    profile = anytime.ecdf(times, np.array([1.0, 2.0, 4.0]))
+    assert profile["strategy"].tolist() == ["a"] * 3 + ["b"] * 3
+    # a: runtimes 2, 3 of 2 triples; b: 1, inf
+    assert profile["fraction"].tolist() == [0.0, 0.5, 1.0, 0.5, 0.5, 0.5]
+    assert profile.index.tolist() == list(range(6))  # one numbering, not one per strategy
+
+
 def test_ert_sums_budget_spent_over_runs_and_divides_by_successes():
     times = pd.concat(
         [
@@ -156,6 +175,14 @@ def test_ert_sums_budget_spent_over_runs_and_divides_by_successes():
     assert table.loc[("a", "t2"), ["runs", "reached", "ert"]].tolist() == [3, 1, 23.0]
     assert table.loc[("b", "t1"), ["runs", "reached", "ert"]].tolist() == [2, 0, INF]
     assert table.loc[("c", "t1"), ["runs", "reached", "ert"]].tolist() == [2, 2, 3.0]
+
+
+def test_ert_is_inf_for_a_target_no_run_reached_even_when_the_runs_spent_nothing():
+    # two runs that never reached t1 and whose every trial cost 0: nothing over
+    # no successes is still "never reached", not 0 / 0
+    table = anytime.ert(_times("a", "t1", [INF, INF], [0.0, 0.0]))
+    assert table[["runs", "reached"]].values.tolist() == [[2, 0]]
+    assert table["ert"].tolist() == [INF]
 
 
 # --- Friedman and Nemenyi -----------------------------------------------------------
@@ -232,6 +259,11 @@ def test_rank_test_leaves_out_incomplete_rows_and_needs_two_strategies():
     assert (friedman.rank_test(tied).chi2, friedman.rank_test(tied).p_value) == (0.0, 1.0)
 
 
+def test_rank_test_without_a_complete_row_is_none():
+    # every objective misses one strategy's score: no block is left to rank
+    assert friedman.rank_test(pd.DataFrame({"A": [0.1, NAN], "B": [NAN, 0.2]})) is None
+
+
 def _autorank_groups(result):
     """The groups autorank's CD diagram joins, as sets of names."""
     from autorank._util import get_sorted_rank_groups
@@ -297,8 +329,8 @@ def test_bayesmark_quantile_is_an_order_statistic():
     assert bayesmark.min_quantile([5, 3, 4, 6, 2, 7], 0.5, 3) == 3.0
 
 
-def test_bayesmark_score_by_hand():
-    runs = pd.concat(
+def _bayesmark_runs():
+    return pd.concat(
         [
             rows("h", "random", 0, [1, 1, 1], [5, 3, 4]),
             rows("h", "random", 1, [1, 1, 1], [6, 2, 7]),
@@ -306,6 +338,10 @@ def test_bayesmark_score_by_hand():
             rows("h", "s", 1, [1, 1, 1], [3, 3, 2.5]),
         ]
     )
+
+
+def test_bayesmark_score_by_hand():
+    runs = _bayesmark_runs()
     curves = incumbent_curves(runs)
     scores = bayesmark.scores(curves, runs, (1.0, 0.25)).set_index(["fraction", "strategy"])
     # best = the lowest evaluation, 1, padded down by 10000 units in the last place
@@ -329,6 +365,76 @@ def test_bayesmark_score_by_hand():
     assert scores.loc[(0.25, "random"), "score"] == pytest.approx(4 / 3)
     summary = bayesmark.summary(scores.reset_index()).set_index(["strategy", "fraction"])
     assert summary.loc[("s", 0.25), "score"] == pytest.approx(2 / 3)
+
+
+def test_bayesmark_best_is_padded_down_by_units_in_the_last_place_even_at_zero():
+    # 10000 units in the last place of the lowest value: 2**-53 at 0.5, 2**-50 at 4
+    assert bayesmark.best_reference([3.0, 0.5]) == 0.5 - 10000 * 2.0**-53
+    assert bayesmark.best_reference([2.0, -4.0]) == -4.0 - 10000 * 2.0**-50
+    # at 0 the unit is the smallest subnormal: still below 0, so a best found of
+    # exactly 0 scores 0 against a positive denominator
+    assert bayesmark.best_reference([0.0, 2.0]) == -10000 * 2.0**-1074 < 0
+
+
+def test_bayesmark_scores_nothing_without_random_search_or_a_whole_evaluation():
+    runs = pd.concat(
+        [
+            rows("h", "random", 0, [0.5, 1, 1], [9, 4, 2]),
+            rows("h", "s", 0, [0.5, 1, 1], [9, 3, 1]),
+            rows("k", "s", 0, [1, 1], [2, 1]),  # no random search on k
+        ],
+        ignore_index=True,
+    )
+    scores = bayesmark.scores(incumbent_curves(runs), runs, (1.0, 0.1))
+    at = scores.set_index(["objective", "strategy", "fraction"])
+    # 10% of h's 2.5 is the first point, 0.5: half an evaluation, no score
+    assert at.loc[("h", "s", 0.1), "budget"] == 0.5
+    assert at.loc[("h", "s", 0.1), ["random_median", "best", "score"]].isna().all()
+    assert at.loc[("k", "s", 1.0), ["budget", "seeds", "median_best"]].tolist() == [2.0, 1, 1.0]
+    assert at.loc[("k", "s", 1.0), ["random_median", "best", "score"]].isna().all()
+    # h at 2.5 (m = 2): random's full evaluations 4, 2: q = 1 - 0.5 ** 0.5, 1st = 2;
+    # one seed each: random's median is 2 (score 1), s's 1, the best (score ~0)
+    best = 1.0 - 10000 * 2.0**-52
+    assert at.loc[("h", "random", 1.0), ["random_median", "best"]].tolist() == [2.0, best]
+    assert at.loc[("h", "random", 1.0), "score"] == pytest.approx(1.0)
+    assert at.loc[("h", "s", 1.0), "score"] == pytest.approx((1 - best) / (2 - best))
+
+
+def test_bayesmark_counts_whole_evaluations_in_the_budget_up_to_rounding():
+    runs = rows("h", "random", 0, [1, 1, 1], [5, 3, 4])  # pooled evaluations 3, 4, 5
+
+    def reference(budget):
+        curves = pd.DataFrame(
+            {"objective": "h", "strategy": "random", "seed": [0], "budget": [budget], "best": 3.0}
+        )
+        return bayesmark.scores(curves, runs)["random_median"].item()
+
+    # m = 2: q = 1 - 0.5 ** 0.5 = 0.29, ceil(3 q) = 1st smallest; m = 1: q = 0.5, 2nd
+    assert reference(2.0) == 3.0
+    assert reference(2.0 - 1e-12) == 3.0  # a float sum's rounding: still 2 evaluations
+    assert reference(2.0 - 1.5e-9) == 4.0  # short by more than the 1e-9 slack: 1
+    assert reference(1.0) == 4.0
+
+
+def test_bayesmark_tables_are_sorted_whatever_the_order_of_the_curves():
+    runs = _bayesmark_runs()
+    backwards = incumbent_curves(runs).iloc[::-1]  # s's rows before random's
+    scores = bayesmark.scores(backwards, runs, (1.0, 0.25))
+    assert scores[["fraction", "strategy"]].values.tolist() == [
+        [1.0, "random"],
+        [1.0, "s"],
+        [0.25, "random"],
+        [0.25, "s"],
+    ]
+    # the summary by strategy, then fraction (not in the order scores lists them)
+    summary = bayesmark.summary(scores)
+    assert summary[["strategy", "fraction"]].values.tolist() == [
+        ["random", 0.25],
+        ["random", 1.0],
+        ["s", 0.25],
+        ["s", 1.0],
+    ]
+    assert summary["objectives"].tolist() == [1, 1, 1, 1]
 
 
 def test_bayesmark_helpers_agree_with_bayesmarks_own_code_when_installed():

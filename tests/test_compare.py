@@ -197,6 +197,17 @@ def test_too_few_seeds_for_any_cell_to_reach_alpha_is_said():
     )
 
 
+def test_a_single_worse_or_better_cell_sets_the_exit_status():
+    a = recorded(constant({s: 1.0 + s for s in range(8)}))
+    b = recorded(constant({s: 3.0 + s for s in range(8)}), "B")
+    worse = compare(a, b, [("s", "s")], checkpoints=[1.0])
+    assert worse.summary == "1 worse, 0 better, 0 same"
+    assert [exit_status(worse, f) for f in ("worse", "any", "never")] == [1, 1, 0]
+    better = compare(b, a, [("s", "s")], checkpoints=[1.0])
+    assert better.summary == "0 worse, 1 better, 0 same"
+    assert [exit_status(better, f) for f in ("worse", "any", "never")] == [0, 1, 0]
+
+
 # --- refusals ------------------------------------------------------------------
 
 
@@ -220,6 +231,14 @@ def test_different_seeds_are_refused_naming_the_seeds_on_each_side_and_why_they_
     message = refusal(a, b)
     assert "objective f, s: seeds differ: seeds 1, 2 in A only; seed 3 in B only" in message
     assert "B seed 1 errored: ValueError: boom" in message
+
+
+def test_a_long_list_of_seeds_on_one_side_only_shows_its_first_eight():
+    b = recorded(constant({0: 1.0}), "B")
+    eight = refusal(recorded(constant({s: 1.0 for s in range(9)})), b)
+    assert "seeds differ: seeds 1, 2, 3, 4, 5, 6, 7, 8 in A only" in eight
+    nine = refusal(recorded(constant({s: 1.0 for s in range(10)})), b)
+    assert "seeds differ: seeds 1, 2, 3, 4, 5, 6, 7, 8, ... in A only" in nine
 
 
 def test_another_objective_signature_is_refused_naming_the_first_value_that_differs():
