@@ -108,15 +108,29 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
         "> -> >=",
     ): "an evaluation lasting exactly the timeout, to the last "
     "bit of perf_counter, is a measure-zero event",
-    ("bench/budget.py", 52, ">= -> >"): "spent equal to evaluations - 1e-9 to the last bit: "
+    ("bench/budget.py", 53, ">= -> >"): "spent equal to evaluations - 1e-9 to the last bit: "
     "the tolerance makes the two comparisons agree on every reachable sum",
-    ("bench/budget.py", 57, "<= -> <"): "a cost filling what is left + 1e-9 to the last bit: "
+    ("bench/budget.py", 58, "<= -> <"): "a cost filling what is left + 1e-9 to the last bit: "
     "the tolerance makes the two comparisons agree on every reachable sum",
-    ("bench/budget.py", 66, ">= -> >"): "with |sum| == |cost| Neumaier's two branches compute "
+    ("bench/budget.py", 68, ">= -> >"): "with sum == cost Neumaier's two branches compute "
     "the same compensation (both terms equal, or the total is 0)",
-    ("bench/workers.py", 109, "0.05 -> 0.1"): "how long the warm-up tasks that start the worker "
+    ("bench/workers.py", 111, "0.05 -> 0.1"): "how long the warm-up tasks that start the worker "
     "processes sleep, before the clock starts",
-    ("bench/workers.py", 140, "True -> False"): "the loop drains every job before it closes the "
+    ("bench/workers.py", 111, "* -> /"): "how long the warm-up tasks that start the worker "
+    "processes sleep, before the clock starts",
+    ("bench/workers.py", 73, "<= -> <"): "the fast path for a valid float duration: 0.0 then "
+    "takes checked_duration, which accepts it as the same 0.0",
+    ("bench/workers.py", 73, "< -> >"): "the fast path for a valid float duration: every "
+    "duration then takes checked_duration, which gives the same seconds or the same error",
+    ("bench/workers.py", 156, "0 -> -1"): "a worker process installs exactly one objective "
+    "(its initializer runs once): [-1] is [0]",
+    ("bench/loop.py", 136, "1 -> 2"): "_drive's default worker count: run, its only caller, "
+    "always passes workers",
+    ("bench/loop.py", 304, "True -> False"): "strict zips of the 15 columns with rows of 15 "
+    "values each, as _Rows.write builds them: strict only guards that invariant",
+    ("strategies/hyperopt_tpe.py", 122, "0 -> -1"): "a hyperopt trial document holds one "
+    "value per active parameter ([] when inactive, filtered out): [-1] is [0]",
+    ("bench/workers.py", 142, "True -> False"): "the loop drains every job before it closes the "
     "pool: no future is left to wait for or cancel, only when the processes exit changes",
     ("strategies/skopt_bo.py", 123, "0.0 -> 1.0"): "the lie used while no result is told: the "
     "liar's values are then all equal, and skopt's acquisitions are invariant to shifting "

@@ -99,3 +99,21 @@ def test_without_kinds_every_unit_left_is_timed_by_the_finished_ones(caplog):
     for _ in range(23):
         progress.update(seconds=1.0)
     assert caplog.records[-1].getMessage().startswith("25/25 runs (5 failed trials")
+
+
+def test_interactive_draws_a_bar_on_stderr_whatever_stderr_is(caplog, capsys):
+    """``interactive=True`` forces the bar (a terminal under a pager, say), and
+    ``interactive=False`` the log lines, whether or not stderr is a terminal."""
+    caplog.set_level(logging.INFO, logger="bench")
+    shown = Progress(2, interactive=True)
+    shown.update(seconds=1.0)
+    shown.update(seconds=1.0)
+    shown.close()
+    assert "2/2" in capsys.readouterr().err
+    assert not [r for r in caplog.records if "runs" in r.getMessage()]
+    logged = Progress(2, interactive=False)
+    logged.update(seconds=1.0)
+    logged.update(seconds=1.0)
+    logged.close()
+    assert "2/2" not in capsys.readouterr().err
+    assert caplog.records[-1].getMessage().startswith("2/2 runs")
