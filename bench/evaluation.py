@@ -90,7 +90,7 @@ def _evaluate_once(
     except Exception as exc:
         reason = "".join(traceback.format_exception_only(exc)).strip()
         extras = getattr(exc, "extras", None)
-        extras = extras if isinstance(extras, Mapping) else None
+        extras = dict(extras) if isinstance(extras, Mapping) else None
         return Outcome(math.nan, planned, "failed", extras, f"{reason}{_raised_at(exc)}")
     return _judge(evaluation, planned)
 
@@ -148,8 +148,14 @@ def _judge(evaluation: object, planned: float) -> Outcome:
         )
         cost = planned
     if value is None or reasons:
-        return Outcome(math.nan, cost, "failed", evaluation.extras, "; ".join(reasons))
-    return Outcome(value, cost, "ok", evaluation.extras)
+        return Outcome(math.nan, cost, "failed", _copy(evaluation.extras), "; ".join(reasons))
+    return Outcome(value, cost, "ok", _copy(evaluation.extras))
+
+
+def _copy(extras: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The outcome's own copy of ``extras``: the loop reads it when the run ends,
+    and an objective may reuse and update one dict for every evaluation."""
+    return None if extras is None else dict(extras)
 
 
 def real_number(number: object) -> float | None:

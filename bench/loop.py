@@ -173,8 +173,10 @@ def _drive(
             now = max(now, job.end)
             now += _tell(searcher, job, awaiting.pop(job.asked.asked), budget, rows, on_clock)
     finally:
-        rows.write(trace)
-        pool.close()
+        try:
+            rows.write(trace)
+        finally:
+            pool.close()
     trace.meta["clock"] = pool.clock
 
 
@@ -246,39 +248,42 @@ class _Rows:
     def write(self, trace: Trace) -> None:
         """Add the run's rows to ``trace``'s columns in the order they were told
         (once, when the run ends), their errors to ``trace.errors`` and the first
-        cost mismatch to ``trace.meta``."""
+        cost mismatch to ``trace.meta``. A row that cannot be derived (a test
+        value that is not a number) raises, keeping the rows before it."""
         full, best, test = self.full, math.inf, math.nan
         rows = []
-        for trial, (job, cum_cost, t_tell) in enumerate(self.told):
-            asked, outcome = job.asked, job.outcome
-            level, ok = asked.level, outcome.status == "ok"
-            if outcome.reason is not None:
-                trace.errors[trial] = outcome.reason
-            if ok and outcome.cost != asked.planned:
-                _note_cost_mismatch(trace, trial, level, outcome, asked.planned)
-            if ok and (level is None or level == full) and outcome.value < best:
-                best, extras = outcome.value, outcome.extras
-                test = float(extras.get("test", math.nan)) if extras else math.nan
-            rows.append(
-                (
-                    asked.config,
-                    full if level is None else float(level),
-                    outcome.cost,
-                    cum_cost,
-                    outcome.value,
-                    outcome.status,
-                    best if best < math.inf else math.nan,
-                    test,
-                    asked.t_ask,
-                    job.t_eval,
-                    t_tell,
-                    job.worker,
-                    asked.asked,
-                    job.start,
-                    job.end,
+        try:
+            for trial, (job, cum_cost, t_tell) in enumerate(self.told):
+                asked, outcome = job.asked, job.outcome
+                level, ok = asked.level, outcome.status == "ok"
+                if outcome.reason is not None:
+                    trace.errors[trial] = outcome.reason
+                if ok and outcome.cost != asked.planned:
+                    _note_cost_mismatch(trace, trial, level, outcome, asked.planned)
+                if ok and (level is None or level == full) and outcome.value < best:
+                    best, extras = outcome.value, outcome.extras
+                    test = float(extras.get("test", math.nan)) if extras else math.nan
+                rows.append(
+                    (
+                        asked.config,
+                        full if level is None else float(level),
+                        outcome.cost,
+                        cum_cost,
+                        outcome.value,
+                        outcome.status,
+                        best if best < math.inf else math.nan,
+                        test,
+                        asked.t_ask,
+                        job.t_eval,
+                        t_tell,
+                        job.worker,
+                        asked.asked,
+                        job.start,
+                        job.end,
+                    )
                 )
-            )
-        _extend_columns(trace, rows)
+        finally:
+            _extend_columns(trace, rows)
 
 
 def _extend_columns(trace: Trace, rows: list[tuple[object, ...]]) -> None:

@@ -133,13 +133,6 @@ class SharedExtras(Quadratic):
         return Evaluation(evaluation.value, cost=evaluation.cost, extras=self.shared)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression (review of 2026-12-03): the rows' incumbent test values are "
-    "derived when the run ends, from the outcome's extras, which the loop does not copy; "
-    "an objective that reuses its extras dict then records its last test value in every "
-    "row. Fix: copy extras when the evaluation is judged.",
-)
 def test_an_objective_reusing_its_extras_dict_records_each_incumbents_own_test_value():
     frame = run(Scripted, SharedExtras(), 0, 5).to_frame()
     expected = np.minimum.accumulate((np.array(Scripted.xs) - 0.3) ** 2)
@@ -155,13 +148,6 @@ class BadTestValue(Quadratic):
         return Evaluation(evaluation.value, cost=evaluation.cost, extras=extras)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression (review of 2026-12-03): a row that cannot be derived (a test "
-    "value that is not a number) now fails only when the run ends, after every trial ran, "
-    "and no row is kept; before, the run stopped at that trial with the rows before it. "
-    "Fix: derive each row defensively, or check extras['test'] when the evaluation is judged.",
-)
 def test_a_test_value_that_is_not_a_number_keeps_the_rows_before_it():
     trace = run(Scripted, BadTestValue(), 0, 5, on_error="record")
     assert "TypeError" in trace.error
